@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The one configuration object, read once at start from the environment.
+ * Secrets never come from the repository: they come from the environment, or a first start
+ * generates them under the data directory with 0600 permissions.
+ */
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  /** Public base URL of the shop, used in mails and provider return URLs. */
+  publicUrl: string;
+  dataDir: string;
+  databaseUrl: string | null;
+  smtpUrl: string | null;
+  mailFrom: string;
+  /** Behind TLS (https public URL): Secure cookies and HSTS. */
+  secureCookies: boolean;
+  secrets: Secrets;
+  psp: { port: number; publicUrl: string; apiUrl: string };
+  paymentProvider: 'sandbox' | 'stripe';
+  logLevel: string;
+  /** Background workers (outbox, reconciliation) run in this process. */
+  workers: boolean;
+}
+
+export interface Secrets {
+  /** HMAC key for cookies and CSRF tokens. */
+  cookieSecret: string;
+  /** API key the shop uses with the sandbox payment provider. */
+  pspApiKey: string;
+  /** Shared secret for sandbox provider webhook signatures. */
+  pspWebhookSecret: string;
+}
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  PUBLIC_URL: z.string().url().optional(),
+  MAMORI_DATA_DIR: z.string().default('./data'),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL').optional(),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'SMTP_URL must be smtp:// or smtps://').optional(),
+  MAIL_FROM: z.string().default('Mamori <shop@localhost>'),
+  PSP_PORT: z.coerce.number().int().min(0).max(65535).default(3100),
+  PSP_PUBLIC_URL: z.string().url().optional(),
+  PAYMENT_PROVIDER: z.enum(['sandbox', 'stripe']).default('sandbox'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  MAMORI_WORKERS: z.enum(['0', '1']).default('1'),
+  MAMORI_COOKIE_SECRET: z.string().min(32).optional(),
+  PSP_API_KEY: z.string().min(16).optional(),
+  PSP_WEBHOOK_SECRET: z.string().min(16).optional(),
+});
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new Error(`Invalid configuration:\n${lines}`);
+  }
+  const e = parsed.data;
+  const dataDir = resolve(overrides.dataDir ?? e.MAMORI_DATA_DIR);
+  const port = overrides.port ?? e.PORT;
+  const publicUrl = (overrides.publicUrl ?? e.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, '');
+  const pspPort = overrides.psp?.port ?? e.PSP_PORT;
+  const pspPublic = (e.PSP_PUBLIC_URL ?? `http://127.0.0.1:${pspPort}`).replace(/\/$/, '');
+  const secrets = overrides.secrets ?? loadSecrets(dataDir, {
+    cookieSecret: e.MAMORI_COOKIE_SECRET,
+    pspApiKey: e.PSP_API_KEY,
+    pspWebhookSecret: e.PSP_WEBHOOK_SECRET,
+  });
+  return {
+    env: e.NODE_ENV,
+    port,
+    host: e.HOST,
+    publicUrl,
+    dataDir,
+    databaseUrl: e.DATABASE_URL ?? null,
+    smtpUrl: e.SMTP_URL ?? null,
+    mailFrom: e.MAIL_FROM,
+    secureCookies: publicUrl.startsWith('https://'),
+    secrets,
+    psp: { port: pspPort, publicUrl: pspPublic, apiUrl: pspPublic },
+    paymentProvider: e.PAYMENT_PROVIDER,
+    logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
+    workers: e.MAMORI_WORKERS === '1',
+    ...overrides,
+  };
+}
+
+/** Reads generated secrets from `<dataDir>/secrets.json`, creating it (0600) on first start. */
+export function loadSecrets(dataDir: string, fromEnv: Partial<Record<keyof Secrets, string | undefined>>): Secrets {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const file = join(dataDir, 'secrets.json');
+  let stored: Partial<Secrets> = {};
+  if (existsSync(file)) stored = JSON.parse(readFileSync(file, 'utf8')) as Partial<Secrets>;
+  const gen = () => randomBytes(32).toString('base64url');
+  const merged: Secrets = {
+    cookieSecret: stored.cookieSecret ?? gen(),
+    pspApiKey: stored.pspApiKey ?? `sk_sandbox_${gen()}`,
+    pspWebhookSecret: stored.pspWebhookSecret ?? `whsec_${gen()}`,
+  };
+  if (!existsSync(file) || Object.keys(stored).length !== Object.keys(merged).length) {
+    writeFileSync(file, JSON.stringify(merged, null, 2), { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
+  return {
+    cookieSecret: fromEnv.cookieSecret ?? merged.cookieSecret,
+    pspApiKey: fromEnv.pspApiKey ?? merged.pspApiKey,
+    pspWebhookSecret: fromEnv.pspWebhookSecret ?? merged.pspWebhookSecret,
+  };
+}

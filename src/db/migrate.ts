@@ -1,0 +1,43 @@
+import { Kysely, Migrator, type Migration, type MigrationProvider } from 'kysely';
+import type { Db } from './index.js';
+import { migrations as shared } from '../shared/migrations.js';
+import { migrations as settings } from '../settings/migrations.js';
+import { migrations as catalog } from '../catalog/migrations.js';
+import { migrations as customers } from '../customers/migrations.js';
+import { migrations as cart } from '../cart/migrations.js';
+import { migrations as checkout } from '../checkout/migrations.js';
+import { migrations as payments } from '../payments/migrations.js';
+import { migrations as notify } from '../notify/migrations.js';
+
+/**
+ * Migrations are owned by their domain folders; this list fixes the order in which they apply.
+ * Names are prefixed with a sortable sequence so Kysely's ordering matches this list.
+ */
+// Migrations describe schema, not rows: they are written against an untyped Kysely on purpose.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type MigrationDb = Kysely<any>;
+export type Migrations = Record<string, Migration>;
+
+export const allMigrations: Migrations = {
+  ...shared,
+  ...settings,
+  ...catalog,
+  ...customers,
+  ...cart,
+  ...checkout,
+  ...payments,
+  ...notify,
+};
+
+class StaticProvider implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return allMigrations;
+  }
+}
+
+export async function migrateToLatest(db: Db): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: new StaticProvider() });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,31 @@
+import type { CartItemTable, CartTable } from '../cart/tables.js';
+import type { CategoryTable, ProductImageTable, ProductTable, VariantTable } from '../catalog/tables.js';
+import type { OrderEventTable, OrderLineTable, OrderTable } from '../checkout/tables.js';
+import type { CustomerAddressTable, CustomerTable, CustomerTokenTable, SessionTable } from '../customers/tables.js';
+import type { OutboxTable } from '../notify/tables.js';
+import type { PaymentEventTable, PaymentTable } from '../payments/tables.js';
+import type { SettingTable } from '../settings/tables.js';
+import type { LeaseTable, RateLimitTable } from '../shared/tables.js';
+
+/** The whole database as Kysely sees it; each domain folder owns the tables it declares. */
+export interface Database {
+  rate_limits: RateLimitTable;
+  leases: LeaseTable;
+  settings: SettingTable;
+  categories: CategoryTable;
+  products: ProductTable;
+  product_images: ProductImageTable;
+  variants: VariantTable;
+  customers: CustomerTable;
+  customer_addresses: CustomerAddressTable;
+  sessions: SessionTable;
+  customer_tokens: CustomerTokenTable;
+  carts: CartTable;
+  cart_items: CartItemTable;
+  orders: OrderTable;
+  order_lines: OrderLineTable;
+  order_events: OrderEventTable;
+  payments: PaymentTable;
+  payment_events: PaymentEventTable;
+  outbox: OutboxTable;
+}

@@ -1,0 +1,34 @@
+export type PaymentStatus =
+  | 'created' | 'pending' | 'authorized' | 'paid' | 'failed' | 'cancelled' | 'expired' | 'refunded' | 'partially_refunded';
+
+/** What Mamori keeps about a card payment: references, brand, last 4 and the 3-D Secure outcome — never more. */
+export interface PaymentTable {
+  id: string;
+  order_id: string;
+  provider: string;
+  provider_payment_id: string | null;
+  idempotency_key: string;
+  status: PaymentStatus;
+  amount_yen: number;
+  refunded_yen: number;
+  brand: string | null;
+  last4: string | null;
+  three_ds: string | null;
+  failure_code: string | null;
+  redirect_url: string | null;
+  created_at: string;
+  updated_at: string;
+  expires_at: string;
+}
+export interface PaymentEventTable {
+  id: string;
+  payment_id: string;
+  at: string;
+  source: string;
+  type: string;
+  status_from: string | null;
+  status_to: string | null;
+  /** The provider's event id: a replayed webhook hits the unique index and is ignored. */
+  provider_event_id: string | null;
+  detail: string | null;
+}

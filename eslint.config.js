@@ -18,4 +18,8 @@ export default tseslint.config(
     files: ['bin/**', 'bench/**', 'src/app/cli.ts', 'test/**', '.ci/**'],
     rules: { 'no-console': 'off' },
   },
+  {
+    files: ['**/*.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+  },
 );

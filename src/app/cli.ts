@@ -1,0 +1,100 @@
+import { parseArgs } from 'node:util';
+import { startPsp } from '../../psp/server.js';
+import { seedDemoCatalog } from '../catalog/demo.js';
+import { openDatabase } from '../db/index.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { join } from 'node:path';
+import { loadConfig, type Config } from './config.js';
+import { startShop } from './main.js';
+
+const HELP = `mamori — a Japanese web shop that never touches card data
+
+Usage: npx mamori <command> [options]
+
+Commands:
+  start        Start the shop (and the sandbox payment provider when PAYMENT_PROVIDER=sandbox)
+  psp          Start only the sandbox payment provider on PSP_PORT
+  migrate      Apply database migrations
+  seed-demo    Load the demo catalog into an empty database
+  help         Show this help
+
+Configuration comes from environment variables; see README.md.`;
+
+async function startPspFor(config: Config) {
+  return startPsp({
+    host: config.host,
+    port: config.psp.port,
+    dataDir: config.dataDir,
+    apiKey: config.secrets.pspApiKey,
+    webhookSecret: config.secrets.pspWebhookSecret,
+    publicUrl: config.psp.publicUrl,
+    logLevel: config.logLevel,
+  });
+}
+
+function onShutdown(fn: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping…`);
+    fn().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => handler('SIGINT'));
+  process.on('SIGTERM', () => handler('SIGTERM'));
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command = 'help', ...rest] = argv;
+  const config = loadConfig();
+  switch (command) {
+    case 'start': {
+      parseArgs({ args: rest, options: {} });
+      const psp = config.paymentProvider === 'sandbox' && process.env.PSP_EMBEDDED !== '0' ? await startPspFor(config) : null;
+      const shop = await startShop(config);
+      console.log(`Mamori is running: ${config.publicUrl}  (database: ${shop.services.handle.dialect}, data: ${config.dataDir})`);
+      if (psp) console.log(`Sandbox payment provider: ${psp.publicUrl}  (test cards: docs/payments.md)`);
+      if (!config.smtpUrl) console.log(`Mail is written to ${join(config.dataDir, 'mail')} (set SMTP_URL to send it).`);
+      onShutdown(async () => {
+        await shop.stop();
+        await psp?.close();
+      });
+      return -1;
+    }
+    case 'psp': {
+      const psp = await startPspFor(config);
+      console.log(`Sandbox payment provider: ${psp.url}`);
+      onShutdown(() => psp.close());
+      return -1;
+    }
+    case 'migrate': {
+      const handle = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      const applied = await migrateToLatest(handle.db);
+      console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'Database is up to date.');
+      await handle.close();
+      return 0;
+    }
+    case 'seed-demo': {
+      const handle = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      await migrateToLatest(handle.db);
+      const r = await seedDemoCatalog(handle.db, join(config.dataDir, 'media'));
+      console.log(r.products ? `Demo catalog: ${r.categories} categories, ${r.products} products, ${r.variants} variants.` : 'The catalog is not empty; nothing seeded.');
+      await handle.close();
+      return 0;
+    }
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(HELP);
+      return 0;
+    default:
+      console.error(`Unknown command: ${command}\n\n${HELP}`);
+      return 2;
+  }
+}

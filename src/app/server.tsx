@@ -1,0 +1,100 @@
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { mkdirSync } from 'node:fs';
+import { cartRoutes } from '../cart/routes.js';
+import { catalogRoutes } from '../catalog/routes.js';
+import { checkoutRoutes } from '../checkout/routes.js';
+import { customerRoutes } from '../customers/routes.js';
+import { paymentRoutes } from '../payments/routes.js';
+import { legalRoutes } from '../settings/routes.js';
+import { loadAssets, STATIC_DIR } from '../web/assets.js';
+import { CsrfError, installRequestContext } from '../web/context.js';
+import { ErrorPage } from '../web/error-views.js';
+import { Pages } from '../web/page.js';
+import { installSecurityHeaders } from '../web/security.js';
+import { AppError } from './errors.js';
+import type { Services } from './services.js';
+
+export const BODY_LIMIT = 64 * 1024;
+
+/** Builds the shop's HTTP server: plugins, hooks, error mapping and every domain's routes. */
+export async function buildServer(services: Services): Promise<FastifyInstance> {
+  const { config } = services;
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      // Request bodies are never logged; these headers carry credentials.
+      redact: ['req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]'],
+    },
+    bodyLimit: BODY_LIMIT,
+    trustProxy: process.env.TRUST_PROXY === '1',
+    routerOptions: { maxParamLength: 200 },
+    return503OnClosing: true,
+  });
+
+  await app.register(cookie);
+  await app.register(formbody);
+  // Webhooks are verified over the exact bytes received, so JSON arrives as text; routes parse it.
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 256 * 1024 }, (_req, body, done) => done(null, body));
+
+  installSecurityHeaders(app, { providerOrigin: services.payments.providerOrigin, tls: config.secureCookies });
+  installRequestContext(app, config, services.sessions);
+
+  const assets = loadAssets();
+  const pages = new Pages({ settings: services.settings, cart: services.cart, customers: services.customers, assets });
+
+  await app.register(fastifyStatic, { root: STATIC_DIR, prefix: '/static/', immutable: true, maxAge: '365d', index: false, dotfiles: 'deny' });
+  mkdirSync(services.mediaDir, { recursive: true });
+  await app.register(fastifyStatic, {
+    root: services.mediaDir,
+    prefix: '/media/',
+    decorateReply: false,
+    index: false,
+    dotfiles: 'deny',
+    maxAge: '1d',
+    // Product images are data, never documents: an SVG opened directly cannot run anything.
+    setHeaders: (res) => res.header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; sandbox"),
+  });
+
+  app.setErrorHandler(async (err: FastifyError | AppError | CsrfError, req, reply) => {
+    let status = 500;
+    let message = '申し訳ありません。エラーが発生しました。時間をおいて再度お試しください。';
+    if (err instanceof AppError || err instanceof CsrfError) {
+      status = err.statusCode;
+      message = err.message;
+    } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+      status = err.statusCode;
+      message = status === 413 ? '送信内容が大きすぎます。' : status === 415 ? 'この形式の送信には対応していません。' : '送信内容を読み取れませんでした。';
+    }
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    else req.log.info({ status, code: (err as { code?: string }).code }, 'request refused');
+    if (!req.visitor || !(req.headers.accept ?? '').includes('text/html')) {
+      return reply.code(status).type('application/json; charset=utf-8').send({ error: message });
+    }
+    return pages.render(req, reply, (v) => <ErrorPage v={v} status={status} message={message} />, status);
+  });
+
+  app.setNotFoundHandler(async (req, reply) => {
+    if (!req.visitor || !(req.headers.accept ?? '').includes('text/html')) {
+      return reply.code(404).send({ error: 'not found' });
+    }
+    return pages.render(req, reply, (v) => <ErrorPage v={v} status={404} message="お探しのページは見つかりませんでした。" />, 404);
+  });
+
+  app.get('/healthz', async () => {
+    const started = Date.now();
+    await services.handle.db.selectFrom('settings').select('key').limit(1).execute();
+    return { status: 'ok', database: services.handle.dialect, dbLatencyMs: Date.now() - started };
+  });
+
+  catalogRoutes(app, { catalog: services.catalog, pages });
+  cartRoutes(app, { cart: services.cart, sessions: services.sessions, pages });
+  checkoutRoutes(app, { orders: services.orders, cart: services.cart, customers: services.customers, settings: services.settings, payments: services.payments, pages });
+  paymentRoutes(app, { payments: services.payments, orders: services.orders, pages });
+  customerRoutes(app, { customers: services.customers, sessions: services.sessions, cart: services.cart, orders: services.orders, rateLimiter: services.rateLimiter, pages });
+  legalRoutes(app, { settings: services.settings, pages });
+
+  return app;
+}

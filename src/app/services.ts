@@ -1,0 +1,64 @@
+import { join } from 'node:path';
+import type { FastifyBaseLogger } from 'fastify';
+import { CartService } from '../cart/service.js';
+import { CatalogService } from '../catalog/service.js';
+import { OrderService } from '../checkout/service.js';
+import { CustomerService } from '../customers/service.js';
+import { SessionService } from '../customers/sessions.js';
+import { openDatabase, type DbHandle } from '../db/index.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { OutboxWorker } from '../notify/outbox.js';
+import { FileTransport, SmtpTransport, type MailTransport } from '../notify/transport.js';
+import type { PaymentProvider } from '../payments/provider.js';
+import { createPaymentProvider } from '../payments/providers/index.js';
+import { PaymentService } from '../payments/service.js';
+import { SettingsService } from '../settings/service.js';
+import { RateLimiter } from '../shared/ratelimit.js';
+import type { Config } from './config.js';
+
+/** The composition root: every service, built once from the config, each given what it needs. */
+export interface Services {
+  config: Config;
+  handle: DbHandle;
+  settings: SettingsService;
+  catalog: CatalogService;
+  sessions: SessionService;
+  customers: CustomerService;
+  cart: CartService;
+  orders: OrderService;
+  payments: PaymentService;
+  rateLimiter: RateLimiter;
+  mail: MailTransport;
+  outbox: OutboxWorker;
+  mediaDir: string;
+  close(): Promise<void>;
+}
+
+export async function createServices(config: Config, opts: { provider?: PaymentProvider; mail?: MailTransport; logger?: FastifyBaseLogger } = {}): Promise<Services> {
+  const handle = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  await migrateToLatest(handle.db);
+  const db = handle.db;
+  const settings = new SettingsService(db);
+  const catalog = new CatalogService(db);
+  const sessions = new SessionService(db);
+  const customers = new CustomerService(db, sessions, settings, config.publicUrl);
+  const cart = new CartService(db, catalog);
+  const orders = new OrderService(db, cart, settings, customers, config.publicUrl, config.secrets.cookieSecret);
+  const provider = opts.provider ?? createPaymentProvider(config);
+  const payments = new PaymentService(db, provider, orders, config.publicUrl);
+  const mail = opts.mail ?? (config.smtpUrl ? new SmtpTransport(config.smtpUrl, config.mailFrom) : new FileTransport(join(config.dataDir, 'mail'), config.mailFrom));
+  const outbox = new OutboxWorker(db, handle.dialect, mail, {
+    onError: (err) => opts.logger?.error({ err }, 'outbox worker failed'),
+  });
+  return {
+    config, handle, settings, catalog, sessions, customers, cart, orders, payments,
+    rateLimiter: new RateLimiter(db),
+    mail, outbox,
+    mediaDir: join(config.dataDir, 'media'),
+    async close() {
+      await outbox.stop();
+      mail.close();
+      await handle.close();
+    },
+  };
+}

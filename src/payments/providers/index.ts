@@ -1,0 +1,18 @@
+import type { Config } from '../../app/config.js';
+import type { PaymentProvider } from '../provider.js';
+import { SandboxProvider } from './sandbox.js';
+
+/** Chooses the configured provider (`PAYMENT_PROVIDER`). */
+export function createPaymentProvider(config: Config): PaymentProvider {
+  switch (config.paymentProvider) {
+    case 'sandbox':
+      return new SandboxProvider({
+        apiUrl: config.psp.apiUrl,
+        publicOrigin: new URL(config.psp.publicUrl).origin,
+        apiKey: config.secrets.pspApiKey,
+        webhookSecret: config.secrets.pspWebhookSecret,
+      });
+    case 'stripe':
+      throw new Error('PAYMENT_PROVIDER=stripe is not available yet (issue #3); use sandbox.');
+  }
+}

@@ -1,0 +1,115 @@
+import type {} from '@fastify/cookie';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../app/config.js';
+import { forbidden } from '../app/errors.js';
+import { SessionService, SESSION_TTL_DAYS, type SessionState } from '../customers/sessions.js';
+import { hmacBase64url, newToken, safeEqual } from '../shared/ids.js';
+import { translator, type Lang, type Translate } from './i18n.js';
+
+export const SESSION_COOKIE = 'mamori_sid';
+const LANG_COOKIE = 'mamori_lang';
+const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
+
+/** What every request knows about its visitor. */
+export interface Visitor {
+  token: string;
+  tokenHash: string;
+  csrfToken: string;
+  lang: Lang;
+  t: Translate;
+  /** The session row, loaded once on first use. */
+  session(): Promise<SessionState>;
+  /** Replaces the cookie token (login, logout). */
+  setToken(token: string): void;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    visitor: Visitor;
+  }
+  interface FastifyContextConfig {
+    /** false for endpoints that authenticate otherwise (provider webhooks, CSP reports). */
+    csrf?: boolean;
+  }
+}
+
+export function csrfFor(secret: string, token: string): string {
+  return hmacBase64url(secret, `csrf:${token}`);
+}
+
+export function installRequestContext(app: FastifyInstance, config: Config, sessions: SessionService): void {
+  const cookieOpts = {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'lax' as const,
+    secure: config.secureCookies,
+    maxAge: SESSION_TTL_DAYS * 86_400,
+  };
+
+  app.decorateRequest('visitor', null as unknown as Visitor);
+
+  app.addHook('onRequest', async (req, reply) => {
+    const raw = req.cookies[SESSION_COOKIE];
+    let token = raw && TOKEN_RE.test(raw) ? raw : '';
+    if (!token) {
+      token = newToken();
+      reply.setCookie(SESSION_COOKIE, token, cookieOpts);
+    }
+    const queryLang = (req.query as Record<string, unknown> | undefined)?.lang;
+    let lang: Lang = req.cookies[LANG_COOKIE] === 'en' ? 'en' : 'ja';
+    if (queryLang === 'en' || queryLang === 'ja') {
+      lang = queryLang;
+      reply.setCookie(LANG_COOKIE, lang, { ...cookieOpts, httpOnly: true });
+    }
+    let cached: Promise<SessionState> | null = null;
+    const visitor: Visitor = {
+      token,
+      tokenHash: SessionService.hash(token),
+      csrfToken: csrfFor(config.secrets.cookieSecret, token),
+      lang,
+      t: translator(lang),
+      session() {
+        cached ??= sessions.get(visitor.tokenHash).then((s) => s ?? { customerId: null, cartId: null });
+        return cached;
+      },
+      setToken(next: string) {
+        visitor.token = next;
+        visitor.tokenHash = SessionService.hash(next);
+        visitor.csrfToken = csrfFor(config.secrets.cookieSecret, next);
+        cached = null;
+        reply.setCookie(SESSION_COOKIE, next, cookieOpts);
+      },
+    };
+    req.visitor = visitor;
+  });
+
+  // CSRF: every state-changing request carries the token derived from this visitor's cookie
+  // (a form field or header), and a browser that says the request is cross-site is refused outright.
+  app.addHook('preHandler', async (req) => {
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return;
+    if (req.routeOptions.config.csrf === false) return;
+    if (req.headers['sec-fetch-site'] === 'cross-site') throw forbidden('他のサイトからの送信は受け付けていません。');
+    const body = req.body as Record<string, unknown> | undefined;
+    const sent = typeof body?._csrf === 'string' ? body._csrf : req.headers['x-csrf-token'];
+    if (typeof sent !== 'string' || !req.cookies[SESSION_COOKIE] || !safeEqual(sent, req.visitor.csrfToken)) {
+      throw new CsrfError();
+    }
+  });
+}
+
+export class CsrfError extends Error {
+  readonly statusCode = 403;
+  constructor() {
+    super('ページの有効期限が切れたか、不正な送信です。お手数ですが、もう一度操作してください。');
+  }
+}
+
+export function redirect(reply: FastifyReply, url: string): FastifyReply {
+  return reply.code(303).redirect(url);
+}
+
+export function isSafeLocalPath(path: unknown): path is string {
+  return typeof path === 'string' && /^\/(?![/\\])[\x21-\x7e]*$/.test(path) && path.length < 512;
+}
+
+export type Req = FastifyRequest;

@@ -14,11 +14,20 @@ const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\uFFFD\u202A-\u202
 // eslint-disable-next-line no-control-regex
 const CONTROL_SINGLE_LINE = /[\u0000-\u001F\u007F\uFFFD\u202A-\u202E\u2066-\u2069]/;
 
+/** The message for a value of the wrong shape (missing, repeated, not text). */
+const typeError = (iss: { input?: unknown }): string =>
+  iss.input === undefined ? '入力してください。' : Array.isArray(iss.input) ? '同じ項目が複数送信されました。' : '入力内容の形式が正しくありません。';
+
+// Any schema without its own message still answers in Japanese, never with zod's English default.
+z.config({
+  customError: (iss) => (iss.code === 'invalid_type' ? typeError(iss) : '入力内容が正しくありません。'),
+});
+
 export function text(opts: { max: number; min?: number; multiline?: boolean; label?: string }) {
   const min = opts.min ?? 1;
   const bad = opts.multiline ? CONTROL : CONTROL_SINGLE_LINE;
   return z
-    .string({ error: '入力してください。' })
+    .string({ error: typeError })
     .transform((v) => (opts.multiline ? v.replace(/\r\n/g, '\n') : v).trim())
     .pipe(
       z
@@ -32,7 +41,7 @@ export function text(opts: { max: number; min?: number; multiline?: boolean; lab
 /** An optional single-line field: empty becomes null. */
 export function optionalText(opts: { max: number; multiline?: boolean }) {
   return z
-    .string()
+    .string({ error: typeError })
     .optional()
     .transform((v) => (v ?? '').trim())
     .pipe(
@@ -147,15 +156,9 @@ export function parseForm<S extends z.ZodType>(schema: S, body: unknown): ParseR
     }
     const key = issue.path.length > 0 ? String(issue.path[0]) : '_form';
     if (errors[key]) continue;
-    errors[key] = issue.code === 'invalid_type' ? invalidTypeMessage(issue.input) : issue.message;
+    errors[key] = issue.message;
   }
   return { ok: false, errors };
-}
-
-function invalidTypeMessage(input: unknown): string {
-  if (input === undefined) return '入力してください。';
-  if (Array.isArray(input)) return '同じ項目が複数送信されました。';
-  return '入力内容の形式が正しくありません。';
 }
 
 /** Query parameters: a bad value is a 400 with the schema's message, never a 500. */

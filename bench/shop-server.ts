@@ -1,0 +1,35 @@
+/**
+ * The shop under benchmark, in its own process: the real shop (SQLite, demo catalog, sandbox
+ * payment provider) on a free port, exactly as the integration tests start it, with production-like
+ * quiet logging. Prints one JSON line `{"bench":"ready","url":…,"pid":…}` on stdout once listening.
+ *
+ * Stops cleanly on SIGTERM/SIGINT or when its stdin closes (the parent went away), so a profile
+ * started with `--cpu-prof` is written and the temporary data directory is removed.
+ */
+import { startTestShop } from '../test/helpers/shop.js';
+
+const shop = await startTestShop({
+  env: { NODE_ENV: 'production', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+});
+
+let stopping = false;
+async function stop(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  const force = setTimeout(() => process.exit(code), 5000);
+  force.unref();
+  try {
+    await shop.close();
+  } catch (err) {
+    console.error('bench shop: close failed', err);
+  }
+  process.exit(code);
+}
+
+process.on('SIGTERM', () => void stop(0));
+process.on('SIGINT', () => void stop(0));
+process.stdin.on('end', () => void stop(0));
+process.stdin.on('error', () => void stop(0));
+process.stdin.resume();
+
+process.stdout.write(`${JSON.stringify({ bench: 'ready', url: shop.url, pid: process.pid })}\n`);

@@ -43,6 +43,8 @@ export async function startChild(opts: {
   env?: Record<string, string>;
   cwd: string;
   timeoutMs?: number;
+  /** Later `{"bench":…}` lines from the child (e.g. a written profile). */
+  onMessage?: (msg: { bench: string; [key: string]: unknown }) => void;
 }): Promise<ServerChild> {
   const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', opts.script, ...(opts.args ?? [])], {
     cwd: opts.cwd,
@@ -70,11 +72,15 @@ export async function startChild(opts: {
     const timer = setTimeout(() => done(new Error(`${opts.name}: not ready within ${opts.timeoutMs ?? 60_000} ms`)), opts.timeoutMs ?? 60_000);
     const lines = createInterface({ input: proc.stdout! });
     lines.on('line', (line) => {
-      if (!settled && line.startsWith('{')) {
+      if (line.startsWith('{"bench":')) {
         try {
-          const msg = JSON.parse(line) as { bench?: string; url?: string; pid?: number };
-          if (msg.bench === 'ready' && typeof msg.url === 'string' && typeof msg.pid === 'number') {
+          const msg = JSON.parse(line) as { bench: string; url?: string; pid?: number; [key: string]: unknown };
+          if (!settled && msg.bench === 'ready' && typeof msg.url === 'string' && typeof msg.pid === 'number') {
             done(null, { url: msg.url, pid: msg.pid });
+            return;
+          }
+          if (settled && opts.onMessage) {
+            opts.onMessage(msg);
             return;
           }
         } catch {
@@ -148,5 +154,22 @@ export class RssSampler {
 
   get peakMb(): number | null {
     return this.supported ? this.peakKb / 1024 : null;
+  }
+}
+
+/**
+ * CPU time (user + system, all threads) a process has used so far, in ms, from /proc/<pid>/stat;
+ * null where /proc is not available. Clock ticks are taken as 100 Hz (USER_HZ on Linux).
+ */
+export function readCpuMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (2nd field) may contain spaces: fields are counted after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const utime = Number(fields[11]);
+    const stime = Number(fields[12]);
+    return Number.isFinite(utime) && Number.isFinite(stime) ? (utime + stime) * 10 : null;
+  } catch {
+    return null;
   }
 }

@@ -13,6 +13,8 @@ export interface Measurement {
   non2xx: number;
   errors: number;
   timeouts: number;
+  /** CPU time (user + system) of the server process per response, in ms; null without /proc. */
+  cpuMsPerRequest: number | null;
 }
 
 export interface Target {
@@ -26,6 +28,8 @@ export interface StorefrontReport {
   date: Date;
   node: string;
   machine: string;
+  /** 1-minute load average just before the run (other work on the machine). */
+  loadBefore: number;
   durationSec: number;
   warmupSec: number;
   connections: number;
@@ -52,6 +56,8 @@ under test runs in its own child process, so the two share the machine but not a
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
+const cpuMs = (m: Measurement) => (m.cpuMsPerRequest === null ? 'n/a' : m.cpuMsPerRequest.toFixed(3));
+
 export function ratio(m: Measurement, baseline: Measurement): number {
   return baseline.reqPerSec > 0 ? m.reqPerSec / baseline.reqPerSec : 0;
 }
@@ -59,10 +65,10 @@ export function ratio(m: Measurement, baseline: Measurement): number {
 /** The console table. */
 export function consoleTable(r: StorefrontReport): string {
   const rows = [
-    ['target', 'bytes', 'req/s', 'p50 ms', 'p99 ms', 'x baseline', 'requests', 'non-2xx', 'errors'],
+    ['target', 'bytes', 'req/s', 'p50 ms', 'p99 ms', 'x baseline', 'CPU ms/req', 'requests', 'non-2xx', 'errors'],
     ...[r.baseline, r.product, r.category].map((m) => [
       m.label, String(m.bytes), fmt(m.reqPerSec), String(m.p50), String(m.p99), ratio(m, r.baseline).toFixed(2),
-      String(m.requests), String(m.non2xx), String(m.errors),
+      cpuMs(m), String(m.requests), String(m.non2xx), String(m.errors),
     ]),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
@@ -76,7 +82,7 @@ export function consoleTable(r: StorefrontReport): string {
 /** The Markdown section, markers included. */
 export function markdownSection(r: StorefrontReport): string {
   const row = (m: Measurement) =>
-    `| ${m.label} | \`${m.path}\` | ${fmt(m.bytes)} | ${fmt(m.reqPerSec)} | ${m.p50} | ${m.p99} | ${ratio(m, r.baseline).toFixed(2)} × | ${m.non2xx} | ${m.errors} |`;
+    `| ${m.label} | \`${m.path}\` | ${fmt(m.bytes)} | ${fmt(m.reqPerSec)} | ${m.p50} | ${m.p99} | ${ratio(m, r.baseline).toFixed(2)} × | ${cpuMs(m)} | ${fmt(m.requests)} | ${m.non2xx} | ${m.errors} |`;
   const rss = (mb: number | null) => (mb === null ? 'n/a' : `${mb.toFixed(1)} MB`);
   return [
     START,
@@ -86,20 +92,23 @@ export function markdownSection(r: StorefrontReport): string {
     'real shop — SQLite, demo catalog, sandbox payment provider, `LOG_LEVEL=warn` — against a raw Fastify',
     'server sending a static HTML string of the product page\'s byte size with the same content-type.',
     `${r.connections} connections, ${r.durationSec} s per target after a ${r.warmupSec} s warm-up; requests/s is autocannon's mean of`,
-    'per-second samples. Change the duration with `BENCH_DURATION=<seconds> npm run bench`.',
+    'per-second samples. The shop runs from the TypeScript sources through tsx, as the tests start it',
+    '(`test/helpers/shop.ts`). Change the duration with `BENCH_DURATION=<seconds> npm run bench`.',
     '',
     `- Date: ${r.date.toISOString()}`,
     `- Node: ${r.node}`,
-    `- Machine: ${r.machine}`,
+    `- Machine: ${r.machine}; 1-minute load average before the run: ${r.loadBefore.toFixed(2)}`,
     `- Duration: ${r.durationSec} s per target (warm-up ${r.warmupSec} s), ${r.connections} connections`,
     '',
-    '| Target | Path | Body (bytes) | req/s (mean) | p50 (ms) | p99 (ms) | vs baseline | non-2xx | errors |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|',
+    '| Target | Path | Body (bytes) | req/s (mean) | p50 (ms) | p99 (ms) | vs baseline | server CPU (ms/request) | responses | non-2xx | errors |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
     row(r.baseline),
     row(r.product),
     row(r.category),
     '',
     `Shop process RSS (VmRSS, sampled every 250 ms): ${rss(r.idleRssMb)} after start, peak ${rss(r.peakRssMb)}.`,
+    'Server CPU is the process\'s user + system time during the measurement divided by the responses: unlike',
+    'requests/s it hardly moves when other work shares the machine.',
     '',
     '| Target | Goal | Measured | Result |',
     '|---|---|---|---|',

@@ -15,55 +15,42 @@
  *   BENCH_NO_WRITE=1           print only; leave docs/performance.md as it is
  */
 import autocannon from 'autocannon';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { killAllChildren, RssSampler, startChild, type ServerChild } from './child.js';
+import { killAllChildren, readCpuMs, RssSampler, startChild, type ServerChild } from './child.js';
+import { BenchError, BROWSER_HEADERS, discoverPages, get } from './pages.js';
 import { consoleTable, markdownSection, ratio, writeSection, type Measurement, type StorefrontReport, type Target } from './report.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH_DIR);
 const DOC = join(ROOT, 'docs', 'performance.md');
 
-const SESSION_COOKIE = 'mamori_sid';
 const MAX_BAD_RATIO = 0.01;
-
-const BROWSER_HEADERS: Record<string, string> = {
-  accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
-  'accept-language': 'ja,en-US;q=0.8,en;q=0.6',
-  'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36 mamori-bench',
-};
 
 function envNumber(name: string, fallback: number, min: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number >= ${min}, got "${raw}"`);
+  if (!Number.isFinite(n) || n < min) throw new BenchError(`${name} must be a number >= ${min}, got "${raw}"`);
   return n;
-}
-
-class BenchError extends Error {}
-
-/** A GET as a browser would send it; fails on anything but 200. */
-async function get(url: string, cookie?: string): Promise<{ body: string; bytes: number; setCookies: string[]; contentType: string }> {
-  const res = await fetch(url, { headers: { ...BROWSER_HEADERS, ...(cookie ? { cookie } : {}) }, redirect: 'manual' });
-  const buf = Buffer.from(await res.arrayBuffer());
-  if (res.status !== 200) throw new BenchError(`GET ${url}: status ${res.status}`);
-  return { body: buf.toString('utf8'), bytes: buf.length, setCookies: res.headers.getSetCookie(), contentType: res.headers.get('content-type') ?? '' };
 }
 
 async function cannon(url: string, seconds: number, connections: number, headers: Record<string, string>): Promise<autocannon.Result> {
   return autocannon({ url, connections, duration: seconds, headers, timeout: 10 });
 }
 
-async function measure(label: string, base: string, path: string, bytes: number, opts: { duration: number; warmup: number; connections: number; headers: Record<string, string> }): Promise<Measurement> {
-  const url = base + path;
+async function measure(label: string, server: ServerChild, path: string, bytes: number, opts: { duration: number; warmup: number; connections: number; headers: Record<string, string> }): Promise<Measurement> {
+  const url = server.url + path;
   if (opts.warmup > 0) {
     process.stderr.write(`warm-up  ${label} (${opts.warmup} s) …\n`);
     await cannon(url, opts.warmup, opts.connections, opts.headers);
   }
   process.stderr.write(`measure  ${label} (${opts.duration} s, ${opts.connections} connections) …\n`);
+  const cpuBefore = readCpuMs(server.pid);
   const r = await cannon(url, opts.duration, opts.connections, opts.headers);
+  const cpuAfter = readCpuMs(server.pid);
+  const requests = r['2xx'] + r.non2xx;
   return {
     label,
     path,
@@ -71,7 +58,8 @@ async function measure(label: string, base: string, path: string, bytes: number,
     reqPerSec: r.requests.mean,
     p50: r.latency.p50,
     p99: r.latency.p99,
-    requests: r['2xx'] + r.non2xx,
+    requests,
+    cpuMsPerRequest: cpuBefore !== null && cpuAfter !== null && requests > 0 ? (cpuAfter - cpuBefore) / requests : null,
     non2xx: r.non2xx,
     errors: r.errors,
     timeouts: r.timeouts,
@@ -97,6 +85,8 @@ async function main(): Promise<number> {
   const children: ServerChild[] = [];
   let sampler: RssSampler | null = null;
   try {
+    const loadBefore = loadavg()[0] ?? 0;
+    if (loadBefore > 0.5) process.stderr.write(`note: 1-minute load average is ${loadBefore.toFixed(2)} before the run: other work on the machine skews the figures\n`);
     process.stderr.write('starting shop …\n');
     const shop = await startChild({
       name: 'shop', script: join(BENCH_DIR, 'shop-server.ts'), cwd: ROOT, nodeArgs: shopNodeArgs,
@@ -108,19 +98,7 @@ async function main(): Promise<number> {
     sampler.start(250);
     if (!sampler.supported) process.stderr.write('note: /proc not available, RSS is not sampled\n');
 
-    // A first visit: the listing sets the session cookie; the product and category pages are found from it.
-    const listing = await get(`${shop.url}/products`);
-    const sid = listing.setCookies.map((c) => c.split(';')[0] ?? '').find((c) => c.startsWith(`${SESSION_COOKIE}=`));
-    if (!sid) throw new BenchError(`GET /products set no ${SESSION_COOKIE} cookie`);
-    const productSlug = /href="\/products\/([a-z0-9-]+)"/.exec(listing.body)?.[1];
-    const categorySlug = /href="\/categories\/([a-z0-9-]+)"/.exec(listing.body)?.[1];
-    if (!productSlug) throw new BenchError('no product link on /products');
-    if (!categorySlug) throw new BenchError('no category link on /products');
-    const productPath = `/products/${productSlug}`;
-    const categoryPath = `/categories/${categorySlug}`;
-    const product = await get(shop.url + productPath, sid);
-    const category = await get(shop.url + categoryPath, sid);
-    if (product.setCookies.some((c) => c.startsWith(`${SESSION_COOKIE}=`))) throw new BenchError('the shop did not accept the session cookie back');
+    const { cookie: sid, productPath, categoryPath, product, category } = await discoverPages(shop.url);
     process.stderr.write(`product  ${productPath}: ${product.bytes} bytes, ${product.contentType}\n`);
     process.stderr.write(`category ${categoryPath}: ${category.bytes} bytes\n`);
 
@@ -133,10 +111,10 @@ async function main(): Promise<number> {
 
     const headers = { ...BROWSER_HEADERS, cookie: sid };
     const opts = { duration, warmup, connections, headers };
-    const baseline = await measure('Baseline (raw Fastify, static HTML)', baselineChild.url, '/', baselineProbe.bytes, opts);
+    const baseline = await measure('Baseline (raw Fastify, static HTML)', baselineChild, '/', baselineProbe.bytes, opts);
     await baselineChild.stop();
-    const productM = await measure('Product page', shop.url, productPath, product.bytes, opts);
-    const categoryM = await measure('Category page', shop.url, categoryPath, category.bytes, opts);
+    const productM = await measure('Product page', shop, productPath, product.bytes, opts);
+    const categoryM = await measure('Category page', shop, categoryPath, category.bytes, opts);
     sampler.stop();
 
     const peakRssMb = sampler.peakMb;
@@ -151,6 +129,7 @@ async function main(): Promise<number> {
       date: new Date(),
       node: process.version,
       machine: `${process.platform} ${process.arch}, ${cpu.length} CPU cores (${cpu[0]?.model.trim() ?? 'unknown'})`,
+      loadBefore,
       durationSec: duration,
       warmupSec: warmup,
       connections,

@@ -5,7 +5,13 @@
  *
  * Stops cleanly on SIGTERM/SIGINT or when its stdin closes (the parent went away), so a profile
  * started with `--cpu-prof` is written and the temporary data directory is removed.
+ *
+ * With BENCH_PROFILE_FILE set, SIGUSR2 starts the V8 CPU profiler and the next SIGUSR2 stops it and
+ * writes the profile there (then prints `{"bench":"profile","file":…}`): a profile of exactly the
+ * load window, without start-up (see bench/profile.ts).
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { startTestShop } from '../test/helpers/shop.js';
 
 const shop = await startTestShop({
@@ -31,5 +37,28 @@ process.on('SIGINT', () => void stop(0));
 process.stdin.on('end', () => void stop(0));
 process.stdin.on('error', () => void stop(0));
 process.stdin.resume();
+
+const profileFile = process.env.BENCH_PROFILE_FILE;
+if (profileFile) {
+  const session = new Session();
+  session.connect();
+  let profiling = false;
+  const toggle = async () => {
+    if (!profiling) {
+      profiling = true;
+      await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: Number(process.env.BENCH_PROFILE_INTERVAL_US ?? '250') });
+      await session.post('Profiler.start');
+    } else {
+      profiling = false;
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(profileFile, JSON.stringify(profile));
+      process.stdout.write(`${JSON.stringify({ bench: 'profile', file: profileFile })}\n`);
+    }
+  };
+  process.on('SIGUSR2', () => {
+    toggle().catch((err: unknown) => console.error('bench shop: profiler failed', err));
+  });
+}
 
 process.stdout.write(`${JSON.stringify({ bench: 'ready', url: shop.url, pid: process.pid })}\n`);

@@ -1,4 +1,4 @@
-import { Kysely, Migrator, type Migration, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
 import type { Db } from './index.js';
 import { migrations as shared } from '../shared/migrations.js';
 import { migrations as settings } from '../settings/migrations.js';
@@ -36,7 +36,16 @@ class StaticProvider implements MigrationProvider {
 }
 
 export async function migrateToLatest(db: Db): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: new StaticProvider() });
+  // On PostgreSQL, keep Kysely's own tables in the schema the shop uses (search_path): its
+  // existence check looks across all schemas, so another schema's tables would otherwise be taken for ours.
+  let migrationTableSchema: string | undefined;
+  try {
+    const r = await sql<{ s: string }>`select current_schema() as s`.execute(db);
+    migrationTableSchema = r.rows[0]?.s;
+  } catch {
+    migrationTableSchema = undefined; // SQLite has no schemas
+  }
+  const migrator = new Migrator({ db, provider: new StaticProvider(), migrationTableSchema });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

@@ -4,6 +4,8 @@ import { seedDemoCatalog } from '../catalog/demo.js';
 import { openDatabase } from '../db/index.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { join } from 'node:path';
+import { userInfo } from 'node:os';
+import { createServices } from './services.js';
 import { loadConfig, type Config } from './config.js';
 import { startShop } from './main.js';
 
@@ -16,6 +18,12 @@ Commands:
   psp          Start only the sandbox payment provider on PSP_PORT
   migrate      Apply database migrations
   seed-demo    Load the demo catalog into an empty database
+  status [--json]
+               Card-payment state and open security alerts
+  payments suspend --reason "…"   Stop card payments now (checkout offers the other methods)
+  payments resume --reason "…"    Take card payments again
+  payments refund ORDER_NUMBER [--amount YEN]
+               Refund a card order through the payment provider (full by default)
   help         Show this help
 
 Configuration comes from environment variables; see README.md.`;
@@ -87,6 +95,61 @@ export async function main(argv: string[]): Promise<number> {
       console.log(r.products ? `Demo catalog: ${r.categories} categories, ${r.products} products, ${r.variants} variants.` : 'The catalog is not empty; nothing seeded.');
       await handle.close();
       return 0;
+    }
+    case 'status': {
+      const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean', default: false } } });
+      const services = await createServices(config);
+      try {
+        const state = await services.killSwitch.state();
+        const alerts = (await services.alerts.listOpen()).map((a) => ({ id: a.id, severity: a.severity, kind: a.kind, detectedAt: a.first_seen_at, lastSeenAt: a.last_seen_at, count: a.count, message: a.message }));
+        const status = { cardPayments: state.state, cardPaymentsSince: state.since, cardPaymentsReason: state.reason, alerts };
+        if (values.json) console.log(JSON.stringify(status, null, 2));
+        else {
+          console.log(`Card payments: ${state.state}${state.reason ? ` (since ${state.since}, ${state.actor}: ${state.reason})` : ''}`);
+          console.log(alerts.length ? alerts.map((a) => `[${a.severity}] ${a.detectedAt} ${a.kind} ×${a.count}: ${a.message}`).join('\n') : 'No open alerts.');
+        }
+      } finally {
+        await services.close();
+      }
+      return 0;
+    }
+    case 'payments': {
+      const [sub, ...args] = rest;
+      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { reason: { type: 'string' }, amount: { type: 'string' } } });
+      const actor = `cli:${userInfo().username}`;
+      const services = await createServices(config);
+      try {
+        if (sub === 'suspend' || sub === 'resume') {
+          if (!values.reason?.trim()) {
+            console.error('A reason is required: --reason "…"');
+            return 2;
+          }
+          const r = await services.killSwitch.set(sub === 'suspend' ? 'suspended' : 'enabled', actor, values.reason);
+          console.log(`Card payments ${sub === 'suspend' ? 'suspended' : 'enabled'}${r.changed ? '' : ' (no change)'}.`);
+          return 0;
+        }
+        if (sub === 'refund') {
+          const orderNumber = positionals[0];
+          if (!orderNumber) {
+            console.error('Usage: npx mamori payments refund ORDER_NUMBER [--amount YEN]');
+            return 2;
+          }
+          if (values.amount !== undefined && !/^\d{1,9}$/.test(values.amount)) {
+            console.error('--amount must be a whole number of yen.');
+            return 2;
+          }
+          const r = await services.payments.refund(orderNumber, values.amount === undefined ? null : Number(values.amount), actor);
+          console.log(`Refunded. Total refunded: ${r.refundedYen} yen (${r.status}).`);
+          return 0;
+        }
+        console.error(`Unknown payments command: ${sub ?? ''}\n\n${HELP}`);
+        return 2;
+      } catch (err) {
+        console.error(err instanceof Error ? err.message : String(err));
+        return 1;
+      } finally {
+        await services.close();
+      }
     }
     case 'help':
     case '--help':

@@ -26,6 +26,8 @@ export interface Config {
   logLevel: string;
   /** Background workers (outbox, reconciliation) run in this process. */
   workers: boolean;
+  /** Card-testing defences (see docs/payments.md). */
+  cardLimits: { windowMinutes: number; perIp: number; perSession: number; perEmail: number; declineBurst: { count: number; minutes: number } };
 }
 
 export interface Secrets {
@@ -51,6 +53,12 @@ const envSchema = z.object({
   PAYMENT_PROVIDER: z.enum(['sandbox', 'stripe']).default('sandbox'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   MAMORI_WORKERS: z.enum(['0', '1']).default('1'),
+  CARD_ATTEMPTS_WINDOW_MINUTES: z.coerce.number().int().min(1).max(1440).default(60),
+  CARD_ATTEMPTS_PER_IP: z.coerce.number().int().min(1).default(20),
+  CARD_ATTEMPTS_PER_SESSION: z.coerce.number().int().min(1).default(5),
+  CARD_ATTEMPTS_PER_EMAIL: z.coerce.number().int().min(1).default(5),
+  CARD_DECLINE_BURST: z.coerce.number().int().min(1).default(10),
+  CARD_DECLINE_BURST_MINUTES: z.coerce.number().int().min(1).default(5),
   MAMORI_COOKIE_SECRET: z.string().min(32).optional(),
   PSP_API_KEY: z.string().min(16).optional(),
   PSP_WEBHOOK_SECRET: z.string().min(16).optional(),
@@ -88,6 +96,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     paymentProvider: e.PAYMENT_PROVIDER,
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
     workers: e.MAMORI_WORKERS === '1',
+    cardLimits: {
+      windowMinutes: e.CARD_ATTEMPTS_WINDOW_MINUTES,
+      perIp: e.CARD_ATTEMPTS_PER_IP,
+      perSession: e.CARD_ATTEMPTS_PER_SESSION,
+      perEmail: e.CARD_ATTEMPTS_PER_EMAIL,
+      declineBurst: { count: e.CARD_DECLINE_BURST, minutes: e.CARD_DECLINE_BURST_MINUTES },
+    },
     ...overrides,
   };
 }

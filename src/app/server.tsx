@@ -8,6 +8,7 @@ import { catalogRoutes } from '../catalog/routes.js';
 import { checkoutRoutes } from '../checkout/routes.js';
 import { customerRoutes } from '../customers/routes.js';
 import { paymentRoutes } from '../payments/routes.js';
+import { CardDataRefused, installPanTripwire } from '../payments/tripwire.js';
 import { legalRoutes } from '../settings/routes.js';
 import { loadAssets, STATIC_DIR } from '../web/assets.js';
 import { CsrfError, installRequestContext } from '../web/context.js';
@@ -27,6 +28,10 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
       level: config.logLevel,
       // Request bodies are never logged; these headers carry credentials.
       redact: ['req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]'],
+      // Query strings are never logged: they can carry tokens, and a tampered form could put card data there.
+      serializers: {
+        req: (req: { method: string; url: string; ip?: string }) => ({ method: req.method, path: req.url.split('?')[0], ip: req.ip }),
+      },
     },
     bodyLimit: BODY_LIMIT,
     trustProxy: process.env.TRUST_PROXY === '1',
@@ -34,6 +39,8 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
     return503OnClosing: true,
   });
 
+  // First of all: refuse card data on any route, before parsing, CSRF or routing decide anything.
+  installPanTripwire(app, { alerts: services.alerts, hashKey: config.secrets.cookieSecret, maxBodyBytes: 256 * 1024 });
   await app.register(cookie);
   await app.register(formbody);
   // Webhooks are verified over the exact bytes received, so JSON arrives as text; routes parse it.
@@ -58,10 +65,10 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
     setHeaders: (res) => res.header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; sandbox"),
   });
 
-  app.setErrorHandler(async (err: FastifyError | AppError | CsrfError, req, reply) => {
+  app.setErrorHandler(async (err: FastifyError | AppError | CsrfError | CardDataRefused, req, reply) => {
     let status = 500;
     let message = '申し訳ありません。エラーが発生しました。時間をおいて再度お試しください。';
-    if (err instanceof AppError || err instanceof CsrfError) {
+    if (err instanceof AppError || err instanceof CsrfError || err instanceof CardDataRefused) {
       status = err.statusCode;
       message = err.message;
     } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
@@ -91,7 +98,7 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
 
   catalogRoutes(app, { catalog: services.catalog, pages });
   cartRoutes(app, { cart: services.cart, sessions: services.sessions, pages });
-  checkoutRoutes(app, { orders: services.orders, cart: services.cart, customers: services.customers, settings: services.settings, payments: services.payments, pages });
+  checkoutRoutes(app, { orders: services.orders, cart: services.cart, customers: services.customers, settings: services.settings, payments: services.payments, killSwitch: services.killSwitch, pages });
   paymentRoutes(app, { payments: services.payments, orders: services.orders, pages });
   customerRoutes(app, { customers: services.customers, sessions: services.sessions, cart: services.cart, orders: services.orders, rateLimiter: services.rateLimiter, pages });
   legalRoutes(app, { settings: services.settings, pages });

@@ -11,7 +11,9 @@ import { OutboxWorker } from '../notify/outbox.js';
 import { FileTransport, SmtpTransport, type MailTransport } from '../notify/transport.js';
 import type { PaymentProvider } from '../payments/provider.js';
 import { createPaymentProvider } from '../payments/providers/index.js';
+import { CardKillSwitch } from '../payments/killswitch.js';
 import { PaymentService } from '../payments/service.js';
+import { AlertService } from '../alerts/service.js';
 import { SettingsService } from '../settings/service.js';
 import { RateLimiter } from '../shared/ratelimit.js';
 import type { Config } from './config.js';
@@ -27,6 +29,8 @@ export interface Services {
   cart: CartService;
   orders: OrderService;
   payments: PaymentService;
+  alerts: AlertService;
+  killSwitch: CardKillSwitch;
   rateLimiter: RateLimiter;
   mail: MailTransport;
   outbox: OutboxWorker;
@@ -45,13 +49,15 @@ export async function createServices(config: Config, opts: { provider?: PaymentP
   const cart = new CartService(db, catalog);
   const orders = new OrderService(db, cart, settings, customers, config.publicUrl, config.secrets.cookieSecret);
   const provider = opts.provider ?? createPaymentProvider(config);
-  const payments = new PaymentService(db, provider, orders, config.publicUrl);
+  const alerts = new AlertService(db);
+  const killSwitch = new CardKillSwitch(db);
+  const payments = new PaymentService(db, provider, orders, config.publicUrl, killSwitch, alerts, config.secrets.cookieSecret, config.cardLimits);
   const mail = opts.mail ?? (config.smtpUrl ? new SmtpTransport(config.smtpUrl, config.mailFrom) : new FileTransport(join(config.dataDir, 'mail'), config.mailFrom));
   const outbox = new OutboxWorker(db, handle.dialect, mail, {
     onError: (err) => opts.logger?.error({ err }, 'outbox worker failed'),
   });
   return {
-    config, handle, settings, catalog, sessions, customers, cart, orders, payments,
+    config, handle, settings, catalog, sessions, customers, cart, orders, payments, alerts, killSwitch,
     rateLimiter: new RateLimiter(db),
     mail, outbox,
     mediaDir: join(config.dataDir, 'media'),

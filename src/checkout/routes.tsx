@@ -5,7 +5,8 @@ import type { CartService } from '../cart/service.js';
 import { CartPage } from '../cart/views.js';
 import type { CustomerService } from '../customers/service.js';
 import type { PaymentService } from '../payments/service.js';
-import { PaymentUnavailableError } from '../payments/service.js';
+import { PaymentUnavailableError, SUSPENDED_MESSAGE } from '../payments/service.js';
+import type { CardKillSwitch } from '../payments/killswitch.js';
 import type { SettingsService } from '../settings/service.js';
 import { newToken } from '../shared/ids.js';
 import { parseForm, parseQuery, type FieldErrors } from '../shared/validation.js';
@@ -22,6 +23,7 @@ export interface CheckoutDeps {
   customers: CustomerService;
   settings: SettingsService;
   payments: PaymentService;
+  killSwitch: CardKillSwitch;
   pages: Pages;
 }
 
@@ -39,14 +41,18 @@ function formValues(body: unknown): Record<string, string> {
 }
 
 export function checkoutRoutes(app: FastifyInstance, deps: CheckoutDeps): void {
-  const { orders, cart, customers, settings, payments, pages } = deps;
+  const { orders, cart, customers, settings, payments, killSwitch, pages } = deps;
 
   const renderForm = async (req: FastifyRequest, reply: FastifyReply, values: Record<string, string>, errors: FieldErrors, status: number, notice?: string) => {
     const session = await req.visitor.session();
     const addresses = session.customerId ? await customers.listAddresses(session.customerId) : [];
     const s = await settings.get();
+    const cardSuspended = await killSwitch.isSuspended();
     return pages.render(req, reply, (v) => (
-      <CheckoutFormPage v={v} values={values} errors={errors} settings={s} addresses={addresses} isMember={Boolean(session.customerId)} notice={notice} />
+      <CheckoutFormPage
+        v={v} values={values} errors={errors} settings={s} addresses={addresses} isMember={Boolean(session.customerId)}
+        notice={notice ?? (cardSuspended ? SUSPENDED_MESSAGE : undefined)} cardSuspended={cardSuspended}
+      />
     ), status);
   };
 
@@ -92,6 +98,9 @@ export function checkoutRoutes(app: FastifyInstance, deps: CheckoutDeps): void {
     const s = await settings.get();
     const parsed = parseForm(checkoutSchema(s), req.body);
     if (!parsed.ok) return renderForm(req, reply, values, parsed.errors, 422);
+    if (parsed.data.payment_method === 'card' && (await killSwitch.isSuspended())) {
+      return renderForm(req, reply, values, { payment_method: SUSPENDED_MESSAGE }, 422);
+    }
     const session = await req.visitor.session();
     try {
       const quote = await orders.quote(session.cartId, parsed.data, session.customerId);
@@ -108,6 +117,9 @@ export function checkoutRoutes(app: FastifyInstance, deps: CheckoutDeps): void {
     const parsed = parseForm(checkoutSchema(s), req.body);
     if (!parsed.ok) return renderForm(req, reply, values, parsed.errors, 422);
     if (!parsed.data.checkout_token) return renderForm(req, reply, values, {}, 422, 'ご注文内容の確認画面からお進みください。');
+    if (parsed.data.payment_method === 'card' && (await killSwitch.isSuspended()) && !(await orders.findByCheckoutToken(parsed.data.checkout_token))) {
+      return renderForm(req, reply, values, { payment_method: SUSPENDED_MESSAGE }, 422);
+    }
     const session = await req.visitor.session();
     let placed;
     try {
@@ -126,9 +138,9 @@ export function checkoutRoutes(app: FastifyInstance, deps: CheckoutDeps): void {
     const { order, accessToken } = placed;
     if (order.payment_method === 'card' && order.status === 'pending_payment') {
       try {
-        return redirect(reply, await payments.startCardPayment(order));
+        return redirect(reply, await payments.startCardPayment(order, { ip: req.ip, sessionTokenHash: req.visitor.tokenHash }));
       } catch (err) {
-        if (err instanceof PaymentUnavailableError) return redirect(reply, `/orders/${order.id}/pay?t=${accessToken}&error=1`);
+        if (err instanceof PaymentUnavailableError) return redirect(reply, `/orders/${order.id}/pay?t=${accessToken}&error=${err.code}`);
         throw err;
       }
     }

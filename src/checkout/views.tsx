@@ -58,6 +58,7 @@ export function CheckoutFormPage(props: {
   addresses: CustomerAddressTable[];
   isMember: boolean;
   notice?: string | undefined;
+  cardSuspended: boolean;
 }) {
   const { v, values, errors, settings } = props;
   const today = jstDate();
@@ -69,7 +70,7 @@ export function CheckoutFormPage(props: {
   const shipTo = values.ship_to ?? 'orderer';
   const method = values.payment_method ?? '';
   const methods = [
-    settings.payments.card ? { value: 'card', label: 'クレジットカード', hint: '決済代行会社の安全なページでカード情報を入力します（3-Dセキュア対応）。当店はカード番号を受け取りません。' } : null,
+    settings.payments.card && !props.cardSuspended ? { value: 'card', label: 'クレジットカード', hint: '決済代行会社の安全なページでカード情報を入力します（3-Dセキュア対応）。当店はカード番号を受け取りません。' } : null,
     settings.payments.bankTransfer ? { value: 'bank_transfer', label: '銀行振込（前払い）', hint: `ご入金確認後に発送します。振込先はご注文完了画面とメールでお知らせします（期限 ${settings.bank.dueDays}日）。` } : null,
     settings.payments.cod ? { value: 'cod', label: '代金引換', hint: `手数料 ${settings.cod.feeTable.map((b) => `${formatYen(b.upToYen)}まで${formatYen(b.feeYen)}`).join('、')}` } : null,
   ].filter((m): m is { value: string; label: string; hint: string } => m !== null);

@@ -8,6 +8,7 @@ import { migrations as cart } from '../cart/migrations.js';
 import { migrations as checkout } from '../checkout/migrations.js';
 import { migrations as payments } from '../payments/migrations.js';
 import { migrations as notify } from '../notify/migrations.js';
+import { migrations as alerts } from '../alerts/migrations.js';
 
 /**
  * Migrations are owned by their domain folders; this list fixes the order in which they apply.
@@ -27,6 +28,7 @@ export const allMigrations: Migrations = {
   ...checkout,
   ...payments,
   ...notify,
+  ...alerts,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -3,7 +3,8 @@ import type { CategoryTable, ProductImageTable, ProductTable, VariantTable } fro
 import type { OrderEventTable, OrderLineTable, OrderTable } from '../checkout/tables.js';
 import type { CustomerAddressTable, CustomerTable, CustomerTokenTable, SessionTable } from '../customers/tables.js';
 import type { OutboxTable } from '../notify/tables.js';
-import type { PaymentEventTable, PaymentTable } from '../payments/tables.js';
+import type { CardPaymentSwitchTable, PaymentEventTable, PaymentTable } from '../payments/tables.js';
+import type { AlertTable } from '../alerts/tables.js';
 import type { SettingTable } from '../settings/tables.js';
 import type { LeaseTable, RateLimitTable } from '../shared/tables.js';
 
@@ -28,4 +29,6 @@ export interface Database {
   payments: PaymentTable;
   payment_events: PaymentEventTable;
   outbox: OutboxTable;
+  card_payment_switch: CardPaymentSwitchTable;
+  alerts: AlertTable;
 }

@@ -39,4 +39,23 @@ export const migrations: Migrations = {
       await db.schema.createIndex('payment_events_payment_idx').on('payment_events').column('payment_id').execute();
     },
   },
+  '0051_payments_kill_switch_and_limits': {
+    async up(db: MigrationDb) {
+      await db.schema
+        .createTable('card_payment_switch')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('card_payment_switch_at_idx').on('card_payment_switch').column('at').execute();
+      await db.schema.alterTable('payments').addColumn('client_ip_hash', 'text').execute();
+      await db.schema.alterTable('payments').addColumn('session_hash', 'text').execute();
+      await db.schema.alterTable('payments').addColumn('email_hash', 'text').execute();
+      await db.schema.createIndex('payments_ip_idx').on('payments').columns(['client_ip_hash', 'created_at']).execute();
+      await db.schema.createIndex('payments_session_idx').on('payments').columns(['session_hash', 'created_at']).execute();
+      await db.schema.createIndex('payments_email_idx').on('payments').columns(['email_hash', 'created_at']).execute();
+    },
+  },
 };

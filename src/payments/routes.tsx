@@ -7,13 +7,13 @@ import { parseQuery } from '../shared/validation.js';
 import { redirect } from '../web/context.js';
 import type { Pages } from '../web/page.js';
 import { WebhookVerificationError } from './provider.js';
-import { PaymentUnavailableError, type PaymentService } from './service.js';
+import { PaymentUnavailableError, SUSPENDED_MESSAGE, type PaymentRefusal, type PaymentService } from './service.js';
 
 const ORDER_ID = z.object({ id: z.string().regex(/^ord_[0-9A-Z]{16}$/) });
 const payQuery = z
   .object({
     t: z.string().max(64),
-    error: z.literal('1').optional(),
+    error: z.enum(['suspended', 'rate_limited', 'provider_unreachable', 'not_applicable']).optional(),
     cancelled: z.literal('1').optional(),
     failed: z.string().max(40).optional(),
     lang: z.enum(['ja', 'en']).optional(),
@@ -30,6 +30,13 @@ const FAILURE_MESSAGES: Record<string, string> = {
   timeout: '決済の確認が時間内に完了しませんでした。もう一度お試しください。',
 };
 
+const REFUSAL_MESSAGES: Record<PaymentRefusal, string> = {
+  suspended: SUSPENDED_MESSAGE,
+  rate_limited: 'カード決済のお試し回数が上限に達しました。時間をおいてお試しいただくか、他のお支払い方法をご利用ください。',
+  provider_unreachable: '決済サービスに接続できませんでした。時間をおいて再度お試しください。',
+  not_applicable: 'このご注文はお支払い手続きの対象ではありません。',
+};
+
 export function paymentRoutes(app: FastifyInstance, deps: { payments: PaymentService; orders: OrderService; pages: Pages }): void {
   const { payments, orders, pages } = deps;
 
@@ -41,7 +48,7 @@ export function paymentRoutes(app: FastifyInstance, deps: { payments: PaymentSer
     if (!order) throw notFound('ご注文');
     if (order.payment_status === 'paid') return redirect(reply, `/orders/${order.id}?t=${q.t}`);
     const message = q.error
-      ? '決済サービスに接続できませんでした。時間をおいて再度お試しください。'
+      ? REFUSAL_MESSAGES[q.error]
       : q.failed
         ? (FAILURE_MESSAGES[q.failed] ?? 'お支払いが完了しませんでした。もう一度お試しください。')
         : q.cancelled ? 'お支払いは完了していません。' : null;
@@ -55,7 +62,7 @@ export function paymentRoutes(app: FastifyInstance, deps: { payments: PaymentSer
     const order = await orders.getWithToken(p.data.id, q.t);
     if (!order) throw notFound('ご注文');
     try {
-      return redirect(reply, await payments.startCardPayment(order));
+      return redirect(reply, await payments.startCardPayment(order, { ip: req.ip, sessionTokenHash: req.visitor.tokenHash }));
     } catch (err) {
       if (err instanceof PaymentUnavailableError) {
         return pages.render(req, reply, (v) => <PayPage v={v} order={order} message={err.message} action={`/orders/${order.id}/pay?t=${q.t}`} />, 409);

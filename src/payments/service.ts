@@ -3,6 +3,10 @@ import { isUniqueViolation, nowIso } from '../db/index.js';
 import { addOrderEvent, type OrderService } from '../checkout/service.js';
 import type { OrderTable } from '../checkout/tables.js';
 import { newId } from '../shared/ids.js';
+import type { AlertService } from '../alerts/service.js';
+import { hmacBase64url } from '../shared/ids.js';
+import { normalise } from '../shared/jp.js';
+import type { CardKillSwitch } from './killswitch.js';
 import type { PaymentProvider, ProviderPayment, WebhookEvent } from './provider.js';
 import type { PaymentStatus, PaymentTable } from './tables.js';
 
@@ -11,7 +15,32 @@ export const PAYMENT_SESSION_MINUTES = 30;
 
 const OPEN: PaymentStatus[] = ['created', 'pending', 'failed'];
 
-export class PaymentUnavailableError extends Error {}
+export type PaymentRefusal = 'not_applicable' | 'suspended' | 'rate_limited' | 'provider_unreachable';
+
+export class PaymentUnavailableError extends Error {
+  constructor(
+    readonly code: PaymentRefusal,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Card-testing (クレジットマスター) defences: attempts per window, and a shop-wide decline velocity. */
+export interface CardLimits {
+  windowMinutes: number;
+  perIp: number;
+  perSession: number;
+  perEmail: number;
+  declineBurst: { count: number; minutes: number };
+}
+
+export interface AttemptContext {
+  ip: string;
+  sessionTokenHash: string;
+}
+
+export const SUSPENDED_MESSAGE = '現在、クレジットカードでのお支払いを一時停止しています。恐れ入りますが、他のお支払い方法をご利用ください。';
 
 /**
  * The shop side of card payments. Mamori keeps provider references, status history, amount,
@@ -25,7 +54,106 @@ export class PaymentService {
     private readonly provider: PaymentProvider,
     private readonly orders: OrderService,
     private readonly publicUrl: string,
-  ) {}
+    private readonly killSwitch: CardKillSwitch,
+    private readonly alerts: AlertService,
+    /** Key for the hashes of IPs and e-mails kept with attempts (never the raw values). */
+    private readonly hashKey: string,
+    private readonly limits: CardLimits,
+  ) {
+    // A suspension stops every session still open at the provider (best effort; reconciliation
+    // and the return handler catch any that slip through).
+    killSwitch.onChange(async (change) => {
+      if (change.state === 'suspended') await this.cancelOpenSessions().catch(() => undefined);
+    });
+  }
+
+  private hash(kind: string, value: string): string {
+    return hmacBase64url(this.hashKey, `${kind}:${value}`);
+  }
+
+  /** Refuses a new card attempt past the per-IP, per-session or per-e-mail limit, with an alert. */
+  private async checkAttemptLimits(order: OrderTable, ctx: AttemptContext): Promise<{ ip: string; session: string; email: string | null }> {
+    const ip = this.hash('ip', ctx.ip);
+    const session = ctx.sessionTokenHash;
+    const email = order.orderer_email ? this.hash('email', normalise.email(order.orderer_email)) : null;
+    const since = nowIso(new Date(Date.now() - this.limits.windowMinutes * 60_000));
+    const count = async (col: 'client_ip_hash' | 'session_hash' | 'email_hash', value: string) =>
+      Number((await this.db.selectFrom('payments').select((eb) => eb.fn.countAll<number>().as('n')).where(col, '=', value).where('created_at', '>=', since).executeTakeFirst())?.n ?? 0);
+    const [byIp, bySession, byEmail] = await Promise.all([count('client_ip_hash', ip), count('session_hash', session), email ? count('email_hash', email) : Promise.resolve(0)]);
+    const over = byIp >= this.limits.perIp ? 'ip' : bySession >= this.limits.perSession ? 'session' : byEmail >= this.limits.perEmail ? 'email' : null;
+    if (over) {
+      await this.alerts.raise({
+        severity: 'warning',
+        kind: 'card_attempt_limit',
+        dedupeKey: `card_attempt_limit:${over}:${over === 'ip' ? ip : over === 'session' ? session : email}`,
+        message: `カード決済の試行回数が上限を超えました（${over}、${this.limits.windowMinutes}分あたり）。カードの不正利用テストの可能性があります。`,
+        evidence: { limit: over, byIp, bySession, byEmail, orderNumber: order.order_number },
+      });
+      throw new PaymentUnavailableError('rate_limited', 'カード決済のお試し回数が上限に達しました。時間をおいてお試しいただくか、他のお支払い方法をご利用ください。');
+    }
+    return { ip, session, email };
+  }
+
+  /** A burst of declines across the shop is what card testing looks like from here. */
+  private async checkDeclineVelocity(): Promise<void> {
+    const since = nowIso(new Date(Date.now() - this.limits.declineBurst.minutes * 60_000));
+    const row = await this.db
+      .selectFrom('payment_events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('type', '=', 'provider_failed')
+      .where('at', '>=', since)
+      .executeTakeFirst();
+    const n = Number(row?.n ?? 0);
+    if (n >= this.limits.declineBurst.count) {
+      await this.alerts.raise({
+        severity: 'warning',
+        kind: 'card_decline_burst',
+        message: `直近${this.limits.declineBurst.minutes}分間にカードの拒否が${n}件ありました。カードの不正利用テストの可能性があります。`,
+        evidence: { declines: n, minutes: this.limits.declineBurst.minutes },
+      });
+    }
+  }
+
+  /**
+   * Refunds a paid card order through the provider, in full or in part. The idempotency key is
+   * derived from what was already refunded, so repeating the same command refunds once.
+   */
+  async refund(orderNumber: string, amountYen: number | null, actor: string): Promise<{ refundedYen: number; status: PaymentStatus }> {
+    const order = await this.db.selectFrom('orders').selectAll().where('order_number', '=', orderNumber).executeTakeFirst();
+    if (!order) throw new PaymentUnavailableError('not_applicable', `ご注文 ${orderNumber} が見つかりません。`);
+    const payment = await this.db
+      .selectFrom('payments')
+      .selectAll()
+      .where('order_id', '=', order.id)
+      .where('status', 'in', ['paid', 'partially_refunded'])
+      .executeTakeFirst();
+    if (!payment?.provider_payment_id) throw new PaymentUnavailableError('not_applicable', 'このご注文には返金できるカード決済がありません。');
+    const remaining = payment.amount_yen - payment.refunded_yen;
+    const amount = amountYen ?? remaining;
+    if (!Number.isSafeInteger(amount) || amount <= 0 || amount > remaining) {
+      throw new PaymentUnavailableError('not_applicable', `返金額は1円から${remaining}円までです。`);
+    }
+    const pp = await this.provider.refund(payment.provider_payment_id, amount, `refund:${payment.id}:${payment.refunded_yen}:${amount}`);
+    await this.apply(payment, pp, `refund:${actor}`.slice(0, 100), null);
+    return { refundedYen: pp.refundedYen, status: pp.status };
+  }
+
+  /** Cancels every open session at the provider (after a suspension). */
+  async cancelOpenSessions(): Promise<number> {
+    const open = await this.db.selectFrom('payments').selectAll().where('status', 'in', ['created', 'pending', 'failed']).execute();
+    let n = 0;
+    for (const p of open) {
+      if (!p.provider_payment_id) continue;
+      try {
+        const pp = await this.provider.cancel(p.provider_payment_id);
+        await this.apply(p, pp, 'kill_switch', null);
+        n++;
+      } catch {
+        // Already paid or unreachable: reconciliation will see its real state.
+      }
+    }
+    return n;
+  }
 
   get providerOrigin(): string {
     return this.provider.origin;
@@ -35,10 +163,11 @@ export class PaymentService {
    * The provider URL to send the buyer to. Reuses a live session for the order, so a refresh,
    * a double click or a second tab never opens a second charge.
    */
-  async startCardPayment(order: OrderTable): Promise<string> {
+  async startCardPayment(order: OrderTable, ctx: AttemptContext): Promise<string> {
     if (order.payment_method !== 'card' || order.status !== 'pending_payment' || order.payment_status !== 'pending') {
-      throw new PaymentUnavailableError('このご注文はお支払い手続きの対象ではありません。');
+      throw new PaymentUnavailableError('not_applicable', 'このご注文はお支払い手続きの対象ではありません。');
     }
+    if (await this.killSwitch.isSuspended()) throw new PaymentUnavailableError('suspended', SUSPENDED_MESSAGE);
     const soon = nowIso(new Date(Date.now() + 60_000));
     const live = await this.db
       .selectFrom('payments')
@@ -50,6 +179,7 @@ export class PaymentService {
       .executeTakeFirst();
     if (live?.redirect_url) return live.redirect_url;
 
+    const who = await this.checkAttemptLimits(order, ctx);
     const attempts = await this.db.selectFrom('payments').select('id').where('order_id', '=', order.id).execute();
     const expiresAt = new Date(Date.now() + PAYMENT_SESSION_MINUTES * 60_000);
     const payment: PaymentTable = {
@@ -69,13 +199,16 @@ export class PaymentService {
       created_at: nowIso(),
       updated_at: nowIso(),
       expires_at: nowIso(expiresAt),
+      client_ip_hash: who.ip,
+      session_hash: who.session,
+      email_hash: who.email,
     };
     try {
       await this.db.insertInto('payments').values(payment).execute();
     } catch (err) {
       // Two clicks at once: the other request created this attempt; use its session.
       if (!isUniqueViolation(err)) throw err;
-      return this.startCardPayment(order);
+      return this.startCardPayment(order, ctx);
     }
     const token = this.orders.orderToken(order.id);
     try {
@@ -105,9 +238,7 @@ export class PaymentService {
         .set({ status: 'failed', failure_code: 'provider_unreachable', updated_at: nowIso() })
         .where('id', '=', payment.id)
         .execute();
-      throw new PaymentUnavailableError(
-        `決済サービスに接続できませんでした。時間をおいて再度お試しください。(${err instanceof Error ? err.message.slice(0, 80) : 'error'})`,
-      );
+      throw new PaymentUnavailableError('provider_unreachable', `決済サービスに接続できませんでした。時間をおいて再度お試しください。(${err instanceof Error ? err.message.slice(0, 80) : 'error'})`);
     }
   }
 
@@ -120,7 +251,11 @@ export class PaymentService {
       .where('order_id', '=', orderId)
       .executeTakeFirst();
     if (!payment) return null;
-    const pp = await this.provider.fetchPayment(providerPaymentId);
+    let pp = await this.provider.fetchPayment(providerPaymentId);
+    // Suspended while the buyer was away: a payment not yet completed is stopped at the provider.
+    if ((pp.status === 'pending' || pp.status === 'failed') && (await this.killSwitch.isSuspended())) {
+      pp = await this.provider.cancel(providerPaymentId).catch(() => pp);
+    }
     await this.apply(payment, pp, 'return', null);
     return (await this.getPayment(payment.id)) ?? null;
   }
@@ -179,8 +314,15 @@ export class PaymentService {
           .where('id', '=', payment.id)
           .execute();
         if (next === 'paid' || next === 'authorized') await this.markOrderPaid(trx, payment.order_id);
+        if (pp.refundedYen > current.refunded_yen) {
+          await addOrderEvent(trx, payment.order_id, 'refunded', String(pp.refundedYen - current.refunded_yen));
+          if (next === 'refunded') {
+            await trx.updateTable('orders').set({ payment_status: 'refunded', updated_at: nowIso() }).where('id', '=', payment.order_id).execute();
+          }
+        }
         if (next === 'expired' || next === 'cancelled') await this.closeOrderIfUnpaid(trx, payment.order_id);
       });
+      if (pp.status === 'failed') await this.checkDeclineVelocity();
       return 'applied';
     } catch (err) {
       if (eventId && isUniqueViolation(err)) return 'duplicate';

@@ -19,6 +19,10 @@ export interface PaymentTable {
   created_at: string;
   updated_at: string;
   expires_at: string;
+  /** Who started the attempt, for card-testing limits: keyed hashes, never the raw IP or e-mail. */
+  client_ip_hash: string | null;
+  session_hash: string | null;
+  email_hash: string | null;
 }
 export interface PaymentEventTable {
   id: string;
@@ -31,4 +35,12 @@ export interface PaymentEventTable {
   /** The provider's event id: a replayed webhook hits the unique index and is ignored. */
   provider_event_id: string | null;
   detail: string | null;
+}
+
+export interface CardPaymentSwitchTable {
+  id: string;
+  at: string;
+  state: 'enabled' | 'suspended';
+  actor: string;
+  reason: string;
 }

@@ -73,7 +73,7 @@ export async function startTestShop(opts: { dialect?: Dialect; workers?: boolean
   });
   const port = await freePort();
   const config = loadConfig(
-    { NODE_ENV: 'test', LOG_LEVEL: 'silent', ...opts.env },
+    { NODE_ENV: 'test', LOG_LEVEL: 'silent', CARD_ATTEMPTS_PER_IP: '1000', ...opts.env },
     {
       port,
       host: '127.0.0.1',

@@ -1,0 +1,160 @@
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AlertService } from '../alerts/service.js';
+import { hmacBase64url } from '../shared/ids.js';
+
+/**
+ * The PAN tripwire. The shop never accepts card data: a request carrying something that looks
+ * like a card number (Luhn-valid, 13–19 digits, with or without spaces or hyphens, full-width
+ * digits too) or a field named like a card field is refused before any other handling — on every
+ * route, known or not, before CSRF — never logged with its value, and raises a critical alert.
+ * A form that posts cards to the shop means someone changed the page.
+ */
+
+/** Fields whose values are opaque tokens of the shop's own making, never typed by a person. */
+const KNOWN_NON_CARD_FIELDS = new Set(['_csrf', 'checkout_token', 't', 'token', 'payment']);
+
+const CARD_FIELD_NAME = /(card.?(num|no\b|number)|cc.?(num|number|no\b)|^pan$|cvc|cvv|cvn|csc|security.?code|card.?code|card.?verif|exp(iry|iration)?.?(date|month|year)|cc.?exp|cardholder|card.?holder)/i;
+
+export interface Trip {
+  reason: 'card_number' | 'card_field_name';
+  field: string;
+}
+
+export function luhnValid(digits: string): boolean {
+  let sum = 0;
+  let double = false;
+  for (let i = digits.length - 1; i >= 0; i--) {
+    let d = digits.charCodeAt(i) - 48;
+    if (double) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    double = !double;
+  }
+  return sum % 10 === 0;
+}
+
+/**
+ * True if the text holds a Luhn-valid number of 13–19 digits (single spaces or hyphens allowed
+ * between digits, full-width digits too). A longer run is checked for a card number at its start,
+ * which is how skimmed data is usually concatenated (number + expiry + code).
+ */
+export function containsCardNumber(text: string): boolean {
+  const normalised = text.normalize('NFKC').replace(/[‐‑‒–—―−ー]/g, '-');
+  for (const m of normalised.matchAll(/\d(?:[ -]?\d){12,}/g)) {
+    const digits = m[0].replace(/[ -]/g, '');
+    if (digits.length <= 19) {
+      if (luhnValid(digits)) return true;
+      continue;
+    }
+    for (let len = 13; len <= 19; len++) if (luhnValid(digits.slice(0, len))) return true;
+  }
+  return false;
+}
+
+/** Inspects name/value pairs; returns the first trip. */
+export function inspectFields(fields: Iterable<[string, string]>): Trip | null {
+  for (const [name, value] of fields) {
+    if (CARD_FIELD_NAME.test(name)) return { reason: 'card_field_name', field: name };
+    if (KNOWN_NON_CARD_FIELDS.has(name)) continue;
+    if (containsCardNumber(value)) return { reason: 'card_number', field: name };
+  }
+  return null;
+}
+
+/** Name/value pairs of a body, whatever its type: form, JSON, or anything else as one blob. */
+export function bodyFields(contentType: string, body: string): [string, string][] {
+  if (contentType.includes('application/x-www-form-urlencoded')) {
+    try {
+      return [...new URLSearchParams(body)];
+    } catch {
+      return [['_body', body]];
+    }
+  }
+  if (contentType.includes('json')) {
+    try {
+      const out: [string, string][] = [];
+      const walk = (v: unknown, key: string) => {
+        if (v === null || v === undefined) return;
+        if (typeof v === 'object') {
+          for (const [k, child] of Object.entries(v as Record<string, unknown>)) {
+            out.push([k, '']);
+            walk(child, k);
+          }
+        } else out.push([key, String(v)]);
+      };
+      walk(JSON.parse(body) as unknown, '_body');
+      return out;
+    } catch {
+      return [['_body', body]];
+    }
+  }
+  // multipart and anything else: field names and values are scanned as text.
+  const names = [...body.matchAll(/name="([^"]{1,100})"/g)].map((m): [string, string] => [m[1]!, '']);
+  return [...names, ['_body', body]];
+}
+
+export class CardDataRefused extends Error {
+  readonly statusCode = 400;
+  constructor() {
+    super('カード番号などのカード情報は当店では受け付けていません。カード情報は決済代行会社のページでのみ入力してください。');
+  }
+}
+
+export function installPanTripwire(app: FastifyInstance, deps: { alerts: AlertService; hashKey: string; maxBodyBytes: number }): void {
+  const trip = async (req: FastifyRequest, t: Trip, where: 'query' | 'body') => {
+    await deps.alerts
+      .raise({
+        severity: 'critical',
+        kind: 'pan_tripwire',
+        dedupeKey: `pan_tripwire:${req.method}:${req.url.split('?')[0]}:${t.field}`,
+        message: `カード情報らしき値がショップに送信されました（${req.method} ${req.url.split('?')[0]}、項目「${t.field}」）。ページが改ざんされている可能性があります。`,
+        evidence: {
+          method: req.method,
+          path: req.url.split('?')[0],
+          where,
+          field: t.field,
+          reason: t.reason,
+          ipHash: hmacBase64url(deps.hashKey, `ip:${req.ip}`),
+          userAgent: String(req.headers['user-agent'] ?? '').slice(0, 200),
+        },
+      })
+      .catch((err: unknown) => req.log.error({ err }, 'could not record the PAN tripwire alert'));
+    req.log.warn({ field: t.field, reason: t.reason, where }, 'card data refused by the PAN tripwire');
+    throw new CardDataRefused();
+  };
+
+  app.addHook('onRequest', async (req) => {
+    const q = req.url.indexOf('?');
+    if (q < 0) return;
+    const t = inspectFields(new URLSearchParams(req.url.slice(q + 1)));
+    if (t) await trip(req, t, 'query');
+  });
+
+  // Before any parser: the raw body is read once (bounded), inspected, then handed on unchanged.
+  app.addHook('preParsing', async (req, _reply, payload) => {
+    if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) return payload;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of payload) {
+      const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      size += b.length;
+      if (size > deps.maxBodyBytes) {
+        const err = new Error('Request body is too large') as Error & { statusCode: number; code: string };
+        err.statusCode = 413;
+        err.code = 'FST_ERR_CTP_BODY_TOO_LARGE';
+        throw err;
+      }
+      chunks.push(b);
+    }
+    const raw = Buffer.concat(chunks);
+    const text = raw.toString('utf8');
+    const t = inspectFields(bodyFields(String(req.headers['content-type'] ?? ''), text));
+    if (t) await trip(req, t, 'body');
+    const replay = Readable.from([raw]) as Readable & { receivedEncodedLength?: number };
+    replay.receivedEncodedLength = raw.length;
+    return replay;
+  });
+}

@@ -21,12 +21,19 @@ export function killAllChildren(signal: NodeJS.Signals = 'SIGTERM'): void {
   }
 }
 
-process.once('exit', () => killAllChildren('SIGKILL'));
+// Children stop themselves (and remove their data directories) on SIGTERM or when their stdin
+// closes; SIGKILL is only for one that has not gone within a few seconds.
+process.once('exit', () => killAllChildren('SIGTERM'));
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.once(sig, () => {
     console.error(`\nbench: ${sig}, stopping child processes`);
+    const waiting = [...live].map((proc) => new Promise((resolve) => proc.once('exit', resolve)));
     killAllChildren('SIGTERM');
-    process.exit(130);
+    const force = setTimeout(() => killAllChildren('SIGKILL'), 5000);
+    void Promise.all(waiting).then(() => {
+      clearTimeout(force);
+      process.exit(130);
+    });
   });
 }
 

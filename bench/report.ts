@@ -30,6 +30,8 @@ export interface StorefrontReport {
   machine: string;
   /** 1-minute load average just before the run (other work on the machine). */
   loadBefore: number;
+  /** 1-minute load average at the end (the run itself adds about 2). */
+  loadAfter: number;
   durationSec: number;
   warmupSec: number;
   connections: number;
@@ -97,7 +99,7 @@ export function markdownSection(r: StorefrontReport): string {
     '',
     `- Date: ${r.date.toISOString()}`,
     `- Node: ${r.node}`,
-    `- Machine: ${r.machine}; 1-minute load average before the run: ${r.loadBefore.toFixed(2)}`,
+    `- Machine: ${r.machine}; 1-minute load average ${r.loadBefore.toFixed(2)} before the run, ${r.loadAfter.toFixed(2)} after (the run itself adds about 2)`,
     `- Duration: ${r.durationSec} s per target (warm-up ${r.warmupSec} s), ${r.connections} connections`,
     '',
     '| Target | Path | Body (bytes) | req/s (mean) | p50 (ms) | p99 (ms) | vs baseline | server CPU (ms/request) | responses | non-2xx | errors |',
@@ -108,7 +110,8 @@ export function markdownSection(r: StorefrontReport): string {
     '',
     `Shop process RSS (VmRSS, sampled every 250 ms): ${rss(r.idleRssMb)} after start, peak ${rss(r.peakRssMb)}.`,
     'Server CPU is the process\'s user + system time during the measurement divided by the responses: unlike',
-    'requests/s it hardly moves when other work shares the machine.',
+    'requests/s it moves less (though not nothing) when other work shares the machine. Where the time goes:',
+    '`node --import tsx bench/profile.ts product` (or `category`) CPU-profiles the shop under the same load.',
     '',
     '| Target | Goal | Measured | Result |',
     '|---|---|---|---|',

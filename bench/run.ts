@@ -130,6 +130,7 @@ async function main(): Promise<number> {
       node: process.version,
       machine: `${process.platform} ${process.arch}, ${cpu.length} CPU cores (${cpu[0]?.model.trim() ?? 'unknown'})`,
       loadBefore,
+      loadAfter: loadavg()[0] ?? 0,
       durationSec: duration,
       warmupSec: warmup,
       connections,

@@ -23,6 +23,8 @@ export interface Config {
   secrets: Secrets;
   psp: { port: number; publicUrl: string; apiUrl: string };
   paymentProvider: 'sandbox' | 'stripe';
+  /** Stripe credentials (secrets: from the environment only). */
+  stripe: { secretKey: string; webhookSecret: string } | null;
   logLevel: string;
   /** Background workers (outbox, reconciliation) run in this process. */
   workers: boolean;
@@ -51,6 +53,8 @@ const envSchema = z.object({
   PSP_PORT: z.coerce.number().int().min(0).max(65535).default(3100),
   PSP_PUBLIC_URL: z.string().url().optional(),
   PAYMENT_PROVIDER: z.enum(['sandbox', 'stripe']).default('sandbox'),
+  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_/, 'STRIPE_SECRET_KEY must be a secret key (sk_… or rk_…)').optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_/, 'STRIPE_WEBHOOK_SECRET must start with whsec_').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   MAMORI_WORKERS: z.enum(['0', '1']).default('1'),
   CARD_ATTEMPTS_WINDOW_MINUTES: z.coerce.number().int().min(1).max(1440).default(60),
@@ -94,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     secrets,
     psp: { port: pspPort, publicUrl: pspPublic, apiUrl: pspPublic },
     paymentProvider: e.PAYMENT_PROVIDER,
+    stripe: e.STRIPE_SECRET_KEY && e.STRIPE_WEBHOOK_SECRET ? { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET } : null,
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
     workers: e.MAMORI_WORKERS === '1',
     cardLimits: {

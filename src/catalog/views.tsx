@@ -1,4 +1,4 @@
-import { Csrf, Layout, Notice, Pager, Price } from '../web/layout.js';
+import { Csrf, Layout, Pager, Price } from '../web/layout.js';
 import type { ViewCtx } from '../web/view.js';
 import type { ProductCard, ProductDetail, ProductSort } from './service.js';
 import { LOW_STOCK, PRODUCT_SORTS } from './service.js';
@@ -118,7 +118,7 @@ export function ProductListPage(props: {
   );
 }
 
-export function ProductPage(props: { v: ViewCtx; detail: ProductDetail; descriptionHtml: string; message?: string | undefined; error?: string | undefined }) {
+export function ProductPage(props: { v: ViewCtx; detail: ProductDetail; descriptionHtml: string }) {
   const { v, detail } = props;
   const { product } = detail;
   const firstInStock = detail.variants.find((x) => x.stock > 0);
@@ -127,8 +127,6 @@ export function ProductPage(props: { v: ViewCtx; detail: ProductDetail; descript
       <nav class="hint" aria-label="パンくず">
         <a href="/">{v.t('nav.home')}</a> › <a href={`/categories/${detail.category.slug}`}>{name(v, detail.category)}</a>
       </nav>
-      {props.message ? <Notice kind="success">{props.message} <a href="/cart">{v.t('nav.cart')}</a></Notice> : null}
-      {props.error ? <Notice kind="error">{props.error}</Notice> : null}
       <div class="product">
         <div class="gallery">
           {detail.images.map((img) => (

@@ -102,6 +102,9 @@ export function checkoutRoutes(app: FastifyInstance, deps: CheckoutDeps): void {
       return renderForm(req, reply, values, { payment_method: SUSPENDED_MESSAGE }, 422);
     }
     const session = await req.visitor.session();
+    // Carry the normalised forms on (postal codes as 100-0001, フリガナ in katakana).
+    values.orderer_postal = parsed.data.orderer_postal;
+    values.orderer_kana = parsed.data.orderer_kana;
     try {
       const quote = await orders.quote(session.cartId, parsed.data, session.customerId);
       return pages.render(req, reply, (v) => <ConfirmPage v={v} values={values} quote={quote} checkoutToken={newToken()} />);

@@ -286,7 +286,7 @@ export class OrderService {
 
   /** Mail the order confirmation (used by payments once a card order is paid). */
   async enqueueConfirmation(trx: DbOrTx, order: OrderTable): Promise<void> {
-    const settings = await this.settings.get();
+    const settings = await this.settings.get(trx);
     const lines = await trx.selectFrom('order_lines').selectAll().where('order_id', '=', order.id).orderBy('line_no').execute();
     const mail = orderConfirmationMail({ order, lines, settings, orderUrl: this.orderUrl(order.id, this.orderToken(order.id)) });
     if (mail) await enqueueMail(trx, mail);

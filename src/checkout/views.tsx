@@ -24,21 +24,23 @@ function Steps(props: { current: 1 | 2 | 3 }) {
 
 function AddressFields(props: { prefix: 'orderer_' | 'ship_'; values: Values; errors: Errors; required: boolean; withContact: boolean }) {
   const { prefix: p, values, errors } = props;
+  // Examples only for the orderer: on the recipient block they would look pre-filled.
+  const ex = (text: string) => (p === 'orderer_' ? text : undefined);
   const ac = p === 'ship_' ? 'shipping ' : '';
   return (
     <>
       <div class="row2">
-        <Field name={`${p}name`} label="氏名" value={values[`${p}name`]} error={errors[`${p}name`]} required={props.required} autoComplete={`${ac}name`} maxLength={60} placeholder="山田 太郎" />
-        <Field name={`${p}kana`} label="フリガナ" value={values[`${p}kana`]} error={errors[`${p}kana`]} required={props.required && p === 'orderer_'} maxLength={60} placeholder="ヤマダ タロウ" />
+        <Field name={`${p}name`} label="氏名" value={values[`${p}name`]} error={errors[`${p}name`]} required={props.required} autoComplete={`${ac}name`} maxLength={60} placeholder={ex('山田 太郎')} />
+        <Field name={`${p}kana`} label="フリガナ" value={values[`${p}kana`]} error={errors[`${p}kana`]} required={props.required && p === 'orderer_'} maxLength={60} placeholder={ex('ヤマダ タロウ')} />
       </div>
       <div class="row2">
-        <Field name={`${p}postal`} label="郵便番号" value={values[`${p}postal`]} error={errors[`${p}postal`]} required={props.required} autoComplete={`${ac}postal-code`} inputMode="numeric" maxLength={10} placeholder="100-0001" hint="入力すると住所が自動で入ります。" dataPostal={p} />
+        <Field name={`${p}postal`} label="郵便番号" value={values[`${p}postal`]} error={errors[`${p}postal`]} required={props.required} autoComplete={`${ac}postal-code`} inputMode="numeric" maxLength={10} placeholder={ex('100-0001')} hint="入力すると住所が自動で入ります。" dataPostal={p} />
         <Select name={`${p}prefecture`} label="都道府県" value={values[`${p}prefecture`]} options={PREFECTURES} error={errors[`${p}prefecture`]} required={props.required} autoComplete={`${ac}address-level1`} blank="選択してください" />
       </div>
-      <Field name={`${p}address1`} label="住所1（市区町村・番地）" value={values[`${p}address1`]} error={errors[`${p}address1`]} required={props.required} autoComplete={`${ac}address-line1`} placeholder="千代田区千代田1-1" />
-      <Field name={`${p}address2`} label="住所2（建物名・部屋番号）" value={values[`${p}address2`]} error={errors[`${p}address2`]} autoComplete={`${ac}address-line2`} placeholder="まもりビル101" />
+      <Field name={`${p}address1`} label="住所1（市区町村・番地）" value={values[`${p}address1`]} error={errors[`${p}address1`]} required={props.required} autoComplete={`${ac}address-line1`} placeholder={ex('千代田区千代田1-1')} />
+      <Field name={`${p}address2`} label="住所2（建物名・部屋番号）" value={values[`${p}address2`]} error={errors[`${p}address2`]} autoComplete={`${ac}address-line2`} placeholder={ex('まもりビル101')} />
       <div class="row2">
-        <Field name={`${p}phone`} label="電話番号" type="tel" value={values[`${p}phone`]} error={errors[`${p}phone`]} required={props.required} autoComplete={`${ac}tel`} inputMode="tel" maxLength={20} placeholder="03-1234-5678" />
+        <Field name={`${p}phone`} label="電話番号" type="tel" value={values[`${p}phone`]} error={errors[`${p}phone`]} required={props.required} autoComplete={`${ac}tel`} inputMode="tel" maxLength={20} placeholder={ex('03-1234-5678')} />
         {props.withContact ? (
           <Field name={`${p}fax`} label="FAX番号" type="tel" value={values[`${p}fax`]} error={errors[`${p}fax`]} inputMode="tel" maxLength={20} placeholder="03-1234-5679" />
         ) : null}
@@ -108,7 +110,7 @@ export function CheckoutFormPage(props: {
             </div>
           ) : null}
           <div data-shipto="other">
-            <AddressFields prefix="ship_" values={values} errors={errors} required={shipTo === 'other'} withContact={false} />
+            <AddressFields prefix="ship_" values={values} errors={errors} required withContact={false} />
           </div>
         </fieldset>
         <fieldset>

@@ -68,6 +68,21 @@ export class WebhookVerificationError extends Error {
   }
 }
 
+/**
+ * A correctly signed webhook about something the provider does not map to a payment (for example
+ * Stripe's charge events). The route acknowledges it with 200 so the provider stops retrying.
+ */
+export class IgnorableWebhookEvent extends Error {
+  constructor(
+    readonly eventId: string,
+    readonly eventType: string,
+    message = `Webhook event ${eventType} is not mapped to a payment`,
+  ) {
+    super(message);
+    this.name = 'IgnorableWebhookEvent';
+  }
+}
+
 export interface PaymentProvider {
   readonly name: string;
   /** Origin of the hosted payment page; the CSP form-action and redirect checks use it. */

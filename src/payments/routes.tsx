@@ -6,7 +6,7 @@ import { PayPage } from '../checkout/views.js';
 import { parseQuery } from '../shared/validation.js';
 import { redirect } from '../web/context.js';
 import type { Pages } from '../web/page.js';
-import { WebhookVerificationError } from './provider.js';
+import { IgnorableWebhookEvent, WebhookVerificationError } from './provider.js';
 import { PaymentUnavailableError, SUSPENDED_MESSAGE, type PaymentRefusal, type PaymentService } from './service.js';
 
 const ORDER_ID = z.object({ id: z.string().regex(/^ord_[0-9A-Z]{16}$/) });
@@ -89,10 +89,15 @@ export function paymentRoutes(app: FastifyInstance, deps: { payments: PaymentSer
   // Provider webhooks: authenticated by their signature, so no CSRF token; the raw body is verified.
   app.post('/payments/webhook/:provider', { config: { csrf: false } }, async (req, reply) => {
     const raw = typeof req.body === 'string' ? req.body : '';
+    if ((req.params as { provider?: string }).provider !== payments.providerName) return reply.code(404).send({ error: 'unknown provider' });
     let event;
     try {
       event = payments.parseWebhook(raw, req.headers);
     } catch (err) {
+      if (err instanceof IgnorableWebhookEvent) {
+        req.log.info({ eventType: err.eventType }, 'webhook acknowledged and ignored');
+        return reply.send({ received: true, ignored: err.eventType });
+      }
       if (err instanceof WebhookVerificationError) {
         req.log.warn({ reason: err.message }, 'webhook rejected');
         return reply.code(400).send({ error: 'invalid signature' });

@@ -275,6 +275,11 @@ export class PaymentService {
     return this.provider.parseWebhook(rawBody, headers);
   }
 
+  /** The provider's own name (webhook URLs carry it). */
+  get providerName(): string {
+    return this.provider.name;
+  }
+
   getPayment(id: string): Promise<PaymentTable | undefined> {
     return this.db.selectFrom('payments').selectAll().where('id', '=', id).executeTakeFirst();
   }

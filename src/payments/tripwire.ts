@@ -38,13 +38,17 @@ export function luhnValid(digits: string): boolean {
 
 /**
  * True if the text holds a Luhn-valid number of 13–19 digits (single spaces or hyphens allowed
- * between digits, full-width digits too). A longer run is checked for a card number at its start,
+ * between digits, full-width digits too) that starts like a payment card: 2–6, the major industry
+ * identifiers of every brand sold in Japan (Visa 4, Mastercard 2/5, JCB/Amex/Diners 3, Discover and
+ * UnionPay 6). That leaves out 13-digit millisecond timestamps (1…), which are Luhn-valid one time
+ * in ten and turn up in e-mail addresses. A longer run is checked for a card number at its start,
  * which is how skimmed data is usually concatenated (number + expiry + code).
  */
 export function containsCardNumber(text: string): boolean {
   const normalised = text.normalize('NFKC').replace(/[‐‑‒–—―−ー]/g, '-');
   for (const m of normalised.matchAll(/\d(?:[ -]?\d){12,}/g)) {
     const digits = m[0].replace(/[ -]/g, '');
+    if (digits[0]! < '2' || digits[0]! > '6') continue;
     if (digits.length <= 19) {
       if (luhnValid(digits)) return true;
       continue;

@@ -16,10 +16,14 @@ export class SettingsService {
     private readonly ttlMs = 2000,
   ) {}
 
-  async get(): Promise<ShopSettings> {
+  /**
+   * Inside a transaction, pass it: on SQLite the one connection belongs to the open transaction, so
+   * a query through the main handle would wait for it forever.
+   */
+  async get(db: DbOrTx = this.db): Promise<ShopSettings> {
     const now = Date.now();
     if (this.cache && now - this.cache.at < this.ttlMs) return this.cache.value;
-    const rows = await this.db.selectFrom('settings').select(['key', 'value']).execute();
+    const rows = await db.selectFrom('settings').select(['key', 'value']).execute();
     const value: ShopSettings = structuredClone(DEFAULT_SETTINGS);
     for (const row of rows) {
       if (row.key in value) {

@@ -11,6 +11,7 @@ export function Layout(props: { v: ViewCtx; title: string; children: ComponentCh
         <meta charSet="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{props.title ? `${props.title} | ${v.shopName}` : v.shopName}</title>
+        <link rel="icon" href="/static/img/favicon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href={v.assets.css.url} integrity={v.assets.css.integrity} />
         <script src={v.assets.js.url} integrity={v.assets.js.integrity} defer />
       </head>

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { containsCardNumber, inspectFields } from '../../src/payments/tripwire.js';
+import { containsCardNumber, inspectFields, luhnValid as luhnValidForTest } from '../../src/payments/tripwire.js';
 import { Client, guestForm } from '../helpers/browser-client.js';
 import { DIALECTS, startTestShop, type TestShop } from '../helpers/shop.js';
 
@@ -19,6 +19,9 @@ test('card-number detection: Luhn, separators, full-width digits, field names', 
   assert.equal(containsCardNumber('1000001 千代田区1-1-1'), false);
   assert.equal(containsCardNumber('424242424242'), false, '12 digits');
   assert.equal(containsCardNumber('4242424242424242123012'), true, 'number, expiry and code run together');
+  // A millisecond timestamp in an e-mail address is no card, even when Luhn-valid.
+  const luhnTimestamp = Array.from({ length: 100 }, (_, i) => String(1795614381200 + i)).find((n) => luhnValidForTest(n))!;
+  assert.equal(containsCardNumber(`hanako.${luhnTimestamp}@example.jp`), false);
   assert.deepEqual(inspectFields([['cc-number', '']]), { reason: 'card_field_name', field: 'cc-number' });
   assert.deepEqual(inspectFields([['securityCode', '123']]), { reason: 'card_field_name', field: 'securityCode' });
   assert.equal(inspectFields([['orderer_phone', '090-1234-5678'], ['checkout_token', '4242424242424242']]), null);

@@ -1,6 +1,7 @@
 import type { Config } from '../../app/config.js';
 import type { PaymentProvider } from '../provider.js';
 import { SandboxProvider } from './sandbox.js';
+import { StripeProvider } from './stripe.js';
 
 /** Chooses the configured provider (`PAYMENT_PROVIDER`). */
 export function createPaymentProvider(config: Config): PaymentProvider {
@@ -13,6 +14,7 @@ export function createPaymentProvider(config: Config): PaymentProvider {
         webhookSecret: config.secrets.pspWebhookSecret,
       });
     case 'stripe':
-      throw new Error('PAYMENT_PROVIDER=stripe is not available yet (issue #3); use sandbox.');
+      if (!config.stripe) throw new Error('PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET.');
+      return new StripeProvider({ secretKey: config.stripe.secretKey, webhookSecret: config.stripe.webhookSecret });
   }
 }

@@ -27,6 +27,7 @@
  */
 import Stripe from 'stripe';
 import {
+  IgnorableWebhookEvent,
   WebhookVerificationError,
   type CreateSessionInput,
   type PaymentProvider,
@@ -103,14 +104,14 @@ export class StripeProviderError extends Error {
  * must answer 200 and ignore it (or, for charge events, resolve `paymentIntentId` with
  * `StripeProvider.fetchPaymentByPaymentIntent`). Never answer 4xx/5xx for it.
  */
-export class UnsupportedWebhookEvent extends Error {
+export class UnsupportedWebhookEvent extends IgnorableWebhookEvent {
   constructor(
-    readonly eventId: string,
-    readonly eventType: string,
+    eventId: string,
+    eventType: string,
     /** The PaymentIntent the event is about, for `charge.*` and `payment_intent.*` events; else null. */
     readonly paymentIntentId: string | null,
   ) {
-    super(`Stripe event ${eventType} is not mapped to a payment; acknowledge it with 200`);
+    super(eventId, eventType, `Stripe event ${eventType} is not mapped to a payment; acknowledge it with 200`);
     this.name = 'UnsupportedWebhookEvent';
   }
 }

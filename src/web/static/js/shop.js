@@ -38,10 +38,10 @@
 
   // 配送先: show only the fields of the chosen destination.
   function setupShipTo(form) {
-    var radios = form.querySelectorAll('input[name="shipTo"]');
+    var radios = form.querySelectorAll('input[name="ship_to"]');
     if (!radios.length) return;
     function update() {
-      var chosen = form.querySelector('input[name="shipTo"]:checked');
+      var chosen = form.querySelector('input[name="ship_to"]:checked');
       var value = chosen ? chosen.value : 'orderer';
       form.querySelectorAll('[data-shipto]').forEach(function (el) {
         el.hidden = el.getAttribute('data-shipto') !== value;

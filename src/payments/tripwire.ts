@@ -47,6 +47,8 @@ export function luhnValid(digits: string): boolean {
 export function containsCardNumber(text: string): boolean {
   const normalised = text.normalize('NFKC').replace(/[‐‑‒–—―−ー]/g, '-');
   for (const m of normalised.matchAll(/\d(?:[ -]?\d){12,}/g)) {
+    // The fractional part of a decimal number (3.2269029999…) is no card number.
+    if (m.index > 1 && normalised[m.index - 1] === '.' && /\d/.test(normalised[m.index - 2]!)) continue;
     const digits = m[0].replace(/[ -]/g, '');
     if (digits[0]! < '2' || digits[0]! > '6') continue;
     if (digits.length <= 19) {

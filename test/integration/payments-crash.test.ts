@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { startPsp, type PspHandle } from '../../psp/server.js';
 import { openDatabase, type DbHandle } from '../../src/db/index.js';
 import { Client, guestForm } from '../helpers/browser-client.js';
+import { CHILD_SECRETS, ChildShop } from '../helpers/child-shop.js';
 import { freePort } from '../helpers/shop.js';
 
 /**
@@ -15,40 +15,12 @@ import { freePort } from '../helpers/shop.js';
  * order paid without a successful payment, no second charge, stock consistent.
  */
 describe('payments survive kill -9 at every step (SQLite)', () => {
-  const secrets = { MAMORI_COOKIE_SECRET: 'crash-test-cookie-secret-0123456789abcdef', PSP_API_KEY: 'sk_sandbox_crash_0123456789abcdef', PSP_WEBHOOK_SECRET: 'whsec_crash_0123456789abcdef' };
   let dir: string;
   let psp: PspHandle;
-  let port: number;
-  let child: ChildProcess | null = null;
+  let shop: ChildShop;
   let url: string;
-
-  async function startShop(): Promise<void> {
-    child = spawn(process.execPath, ['bin/mamori.js', 'start'], {
-      env: {
-        ...process.env, ...secrets, MAMORI_DATA_DIR: dir, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: url,
-        PSP_EMBEDDED: '0', PSP_PUBLIC_URL: psp.publicUrl, LOG_LEVEL: 'warn', NODE_ENV: 'test', CARD_ATTEMPTS_PER_IP: '1000',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    for (let i = 0; i < 200; i++) {
-      try {
-        if ((await fetch(`${url}/healthz`)).ok) return;
-      } catch {
-        // not up yet
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error('shop did not start');
-  }
-
-  async function kill9(): Promise<void> {
-    const c = child;
-    child = null;
-    if (!c || c.exitCode !== null) return;
-    const exited = new Promise((r) => c.once('exit', r));
-    c.kill('SIGKILL');
-    await exited;
-  }
+  const startShop = () => shop.start();
+  const kill9 = () => shop.kill9();
 
   function withDb<T>(fn: (h: DbHandle) => Promise<T>): Promise<T> {
     const h = openDatabase({ databaseUrl: null, dataDir: dir });
@@ -80,9 +52,9 @@ describe('payments survive kill -9 at every step (SQLite)', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mamori-crash-'));
-    psp = await startPsp({ host: '127.0.0.1', port: 0, dataDir: join(dir, 'provider'), apiKey: secrets.PSP_API_KEY, webhookSecret: secrets.PSP_WEBHOOK_SECRET, logLevel: 'silent', webhookRetryBaseMs: 100 });
-    port = await freePort();
-    url = `http://127.0.0.1:${port}`;
+    psp = await startPsp({ host: '127.0.0.1', port: 0, dataDir: join(dir, 'provider'), apiKey: CHILD_SECRETS.PSP_API_KEY, webhookSecret: CHILD_SECRETS.PSP_WEBHOOK_SECRET, logLevel: 'silent', webhookRetryBaseMs: 100 });
+    shop = new ChildShop(dir, await freePort(), psp);
+    url = shop.url;
     await startShop();
   });
   after(async () => {

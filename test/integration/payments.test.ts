@@ -22,6 +22,7 @@ test('card-number detection: Luhn, separators, full-width digits, field names', 
   // A millisecond timestamp in an e-mail address is no card, even when Luhn-valid.
   const luhnTimestamp = Array.from({ length: 100 }, (_, i) => String(1795614381200 + i)).find((n) => luhnValidForTest(n))!;
   assert.equal(containsCardNumber(`hanako.${luhnTimestamp}@example.jp`), false);
+  assert.equal(containsCardNumber('"responseTime":3.226902999999993'), false, 'a decimal fraction');
   assert.deepEqual(inspectFields([['cc-number', '']]), { reason: 'card_field_name', field: 'cc-number' });
   assert.deepEqual(inspectFields([['securityCode', '123']]), { reason: 'card_field_name', field: 'securityCode' });
   assert.equal(inspectFields([['orderer_phone', '090-1234-5678'], ['checkout_token', '4242424242424242']]), null);

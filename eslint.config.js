@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'data/', 'src/web/static/'] },
+  { ignores: ['node_modules/', 'dist/', 'data/', 'test-results/', 'src/web/static/', 'src/admin/static/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

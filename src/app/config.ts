@@ -28,6 +28,14 @@ export interface Config {
   logLevel: string;
   /** Background workers (outbox, reconciliation) run in this process. */
   workers: boolean;
+  admin: {
+    /** Path prefix of the admin console. */
+    path: string;
+    /** CIDR allow-list for the admin console; empty = any address. */
+    allowCidrs: string[];
+    idleMinutes: number;
+    maxFailedLogins: number;
+  };
   /** Card-testing defences (see docs/payments.md). */
   cardLimits: { windowMinutes: number; perIp: number; perSession: number; perEmail: number; declineBurst: { count: number; minutes: number } };
 }
@@ -57,6 +65,10 @@ const envSchema = z.object({
   STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_/, 'STRIPE_WEBHOOK_SECRET must start with whsec_').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   MAMORI_WORKERS: z.enum(['0', '1']).default('1'),
+  ADMIN_PATH: z.string().regex(/^\/[a-z0-9][a-z0-9_-]{0,40}$/, 'ADMIN_PATH must look like /admin').default('/admin'),
+  ADMIN_ALLOW_CIDRS: z.string().default(''),
+  ADMIN_IDLE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
+  ADMIN_MAX_FAILED_LOGINS: z.coerce.number().int().min(1).max(10).default(10),
   CARD_ATTEMPTS_WINDOW_MINUTES: z.coerce.number().int().min(1).max(1440).default(60),
   CARD_ATTEMPTS_PER_IP: z.coerce.number().int().min(1).default(20),
   CARD_ATTEMPTS_PER_SESSION: z.coerce.number().int().min(1).default(5),
@@ -101,6 +113,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     stripe: e.STRIPE_SECRET_KEY && e.STRIPE_WEBHOOK_SECRET ? { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET } : null,
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
     workers: e.MAMORI_WORKERS === '1',
+    admin: {
+      path: e.ADMIN_PATH,
+      allowCidrs: e.ADMIN_ALLOW_CIDRS.split(',').map((c) => c.trim()).filter(Boolean),
+      idleMinutes: e.ADMIN_IDLE_MINUTES,
+      maxFailedLogins: e.ADMIN_MAX_FAILED_LOGINS,
+    },
     cardLimits: {
       windowMinutes: e.CARD_ATTEMPTS_WINDOW_MINUTES,
       perIp: e.CARD_ATTEMPTS_PER_IP,

@@ -10,6 +10,8 @@ import { customerRoutes } from '../customers/routes.js';
 import { paymentRoutes } from '../payments/routes.js';
 import { CardDataRefused, installPanTripwire } from '../payments/tripwire.js';
 import { legalRoutes } from '../settings/routes.js';
+import { registerAdmin } from '../admin/plugin.js';
+import { ADMIN_MODULES } from '../admin/routes.js';
 import { loadAssets, STATIC_DIR } from '../web/assets.js';
 import { CsrfError, installRequestContext } from '../web/context.js';
 import { ErrorPage } from '../web/error-views.js';
@@ -104,6 +106,7 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
   paymentRoutes(app, { payments: services.payments, orders: services.orders, pages });
   customerRoutes(app, { customers: services.customers, sessions: services.sessions, cart: services.cart, orders: services.orders, rateLimiter: services.rateLimiter, pages });
   legalRoutes(app, { settings: services.settings, pages });
+  registerAdmin(app, services, ADMIN_MODULES);
 
   return app;
 }

@@ -14,6 +14,8 @@ import { createPaymentProvider } from '../payments/providers/index.js';
 import { CardKillSwitch } from '../payments/killswitch.js';
 import { PaymentService } from '../payments/service.js';
 import { AlertService } from '../alerts/service.js';
+import { AuditLog } from '../admin/audit.js';
+import { StaffSessions } from '../admin/sessions.js';
 import { SettingsService } from '../settings/service.js';
 import { RateLimiter } from '../shared/ratelimit.js';
 import type { Config } from './config.js';
@@ -31,6 +33,8 @@ export interface Services {
   payments: PaymentService;
   alerts: AlertService;
   killSwitch: CardKillSwitch;
+  audit: AuditLog;
+  staffSessions: StaffSessions;
   rateLimiter: RateLimiter;
   mail: MailTransport;
   outbox: OutboxWorker;
@@ -58,6 +62,8 @@ export async function createServices(config: Config, opts: { provider?: PaymentP
   });
   return {
     config, handle, settings, catalog, sessions, customers, cart, orders, payments, alerts, killSwitch,
+    audit: new AuditLog(db),
+    staffSessions: new StaffSessions(db, config.admin.idleMinutes),
     rateLimiter: new RateLimiter(db),
     mail, outbox,
     mediaDir: join(config.dataDir, 'media'),

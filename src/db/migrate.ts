@@ -9,6 +9,7 @@ import { migrations as checkout } from '../checkout/migrations.js';
 import { migrations as payments } from '../payments/migrations.js';
 import { migrations as notify } from '../notify/migrations.js';
 import { migrations as alerts } from '../alerts/migrations.js';
+import { migrations as admin } from '../admin/migrations.js';
 
 /**
  * Migrations are owned by their domain folders; this list fixes the order in which they apply.
@@ -29,6 +30,7 @@ export const allMigrations: Migrations = {
   ...payments,
   ...notify,
   ...alerts,
+  ...admin,
 };
 
 class StaticProvider implements MigrationProvider {

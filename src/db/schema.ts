@@ -5,6 +5,7 @@ import type { CustomerAddressTable, CustomerTable, CustomerTokenTable, SessionTa
 import type { OutboxTable } from '../notify/tables.js';
 import type { CardPaymentSwitchTable, PaymentEventTable, PaymentTable } from '../payments/tables.js';
 import type { AlertTable } from '../alerts/tables.js';
+import type { AuditLogTable, StaffLoginTable, StaffSessionTable, StaffTable } from '../admin/tables.js';
 import type { SettingTable } from '../settings/tables.js';
 import type { LeaseTable, RateLimitTable } from '../shared/tables.js';
 
@@ -31,4 +32,8 @@ export interface Database {
   outbox: OutboxTable;
   card_payment_switch: CardPaymentSwitchTable;
   alerts: AlertTable;
+  staff: StaffTable;
+  staff_sessions: StaffSessionTable;
+  staff_logins: StaffLoginTable;
+  audit_log: AuditLogTable;
 }

@@ -1,0 +1,19 @@
+import type { AdminRouteModule } from './plugin.js';
+import { authRoutes } from './auth-routes.js';
+import { catalogAdminRoutes } from './catalog-routes.js';
+import { customerAdminRoutes } from './customers-routes.js';
+import { dashboardRoutes } from './dashboard-routes.js';
+import { orderRoutes } from './orders-routes.js';
+import { securityRoutes } from './security-routes.js';
+import { settingsAdminRoutes } from './settings-routes.js';
+
+/** Every admin page, by domain. */
+export const ADMIN_MODULES: AdminRouteModule[] = [
+  authRoutes,
+  dashboardRoutes,
+  orderRoutes,
+  catalogAdminRoutes,
+  customerAdminRoutes,
+  settingsAdminRoutes,
+  securityRoutes,
+];

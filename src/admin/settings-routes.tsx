@@ -1,0 +1,4 @@
+import type { AdminRouteModule } from './plugin.js';
+
+/** Placeholder: filled in by the admin work of issue #4. */
+export const settingsAdminRoutes: AdminRouteModule = () => undefined;

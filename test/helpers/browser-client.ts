@@ -31,6 +31,12 @@ export class Client {
     this.jar.set(url.host, jar);
   }
 
+  setCookie(name: string, value: string, host = new URL(this.base).host): void {
+    const jar = this.jar.get(host) ?? new Map<string, string>();
+    jar.set(name, value);
+    this.jar.set(host, jar);
+  }
+
   cookie(name: string, host = new URL(this.base).host): string | undefined {
     return this.jar.get(host)?.get(name);
   }

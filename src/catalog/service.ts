@@ -27,7 +27,21 @@ export interface ProductDetail {
 export const LOW_STOCK = 5;
 
 export class CatalogService {
-  constructor(private readonly db: Db) {}
+  /**
+   * Product pages are the hottest read: their data is kept for a moment (default 2 s). Stock shown
+   * may lag by that much; stock taken at checkout never does (it is a conditional update).
+   */
+  private readonly detailCache = new Map<string, { at: number; value: ProductDetail | null }>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly cacheMs = 2000,
+  ) {}
+
+  /** Forget cached product data (after an edit in this process; other processes refresh within cacheMs). */
+  invalidate(): void {
+    this.detailCache.clear();
+  }
 
   listCategories(): Promise<CategoryTable[]> {
     return this.db.selectFrom('categories').selectAll().orderBy('sort_order').execute();
@@ -72,6 +86,16 @@ export class CatalogService {
   }
 
   async getProductBySlug(slug: string): Promise<ProductDetail | null> {
+    const now = Date.now();
+    const hit = this.detailCache.get(slug);
+    if (hit && now - hit.at < this.cacheMs) return hit.value;
+    const value = await this.loadProduct(slug);
+    if (this.detailCache.size > 1000) this.detailCache.clear();
+    this.detailCache.set(slug, { at: now, value });
+    return value;
+  }
+
+  private async loadProduct(slug: string): Promise<ProductDetail | null> {
     const product = await this.db.selectFrom('products').selectAll().where('slug', '=', slug).where('published', '=', 1).executeTakeFirst();
     if (!product) return null;
     const [category, variants, images] = await Promise.all([

@@ -19,8 +19,16 @@ const otherDestinationSchema = () =>
     ship_phone: field.phone(),
   });
 
-/** The checkout form's fields as posted; the same names are used by the views. */
+let memo: { settings: ShopSettings; today: string; schema: ReturnType<typeof buildCheckoutSchema> } | null = null;
+
+/** The checkout form's schema for these settings and today (JST), built once per change. */
 export function checkoutSchema(settings: ShopSettings, today: string = jstDate()) {
+  if (memo?.settings !== settings || memo.today !== today) memo = { settings, today, schema: buildCheckoutSchema(settings, today) };
+  return memo.schema;
+}
+
+/** The checkout form's fields as posted; the same names are used by the views. */
+function buildCheckoutSchema(settings: ShopSettings, today: string) {
   const minDate = addDays(today, settings.delivery.minDaysAhead);
   const maxDate = addDays(today, settings.delivery.maxDaysAhead);
   const optional = z.string().optional();

@@ -139,6 +139,7 @@ export function checkoutRoutes(app: FastifyInstance, deps: CheckoutDeps): void {
       throw err;
     }
     const { order, accessToken } = placed;
+    pages.forgetVisitor(req.visitor.tokenHash);
     if (order.payment_method === 'card' && order.status === 'pending_payment') {
       try {
         return redirect(reply, await payments.startCardPayment(order, { ip: req.ip, sessionTokenHash: req.visitor.tokenHash }));

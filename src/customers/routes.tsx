@@ -42,6 +42,11 @@ const emailSchema = z.object({ email: field.email() }).strict();
 const resetSchema = z.object({ token: z.string().max(64), password: field.password() }).strict();
 const tokenQuery = z.object({ token: z.string().max(64), lang: z.enum(['ja', 'en']).optional() }).strict();
 const nextQuery = z.object({ next: z.string().max(512).optional(), lang: z.enum(['ja', 'en']).optional(), reset: z.literal('1').optional() }).strict();
+const accountQuery = z.object({ done: z.string().max(20).optional(), lang: z.enum(['ja', 'en']).optional() }).strict();
+const addressIdParam = z.object({ id: z.string().regex(/^adr_[0-9A-Z]{16}$/) });
+const emailChangeSchema = z.object({ email: field.email(), password: field.loginPassword() }).strict();
+const passwordChangeSchema = z.object({ current: field.loginPassword(), password: field.password() }).strict();
+const passwordOnlySchema = z.object({ password: field.loginPassword() }).strict();
 const addressSchema = z
   .object({
     ship_name: z.string().optional(), ship_kana: z.string().optional(), ship_postal: z.string().optional(), ship_prefecture: z.string().optional(),
@@ -172,7 +177,7 @@ export function customerRoutes(app: FastifyInstance, deps: CustomerDeps): void {
     const c = await requireMember(req, reply);
     if (!c) return reply;
     const list = await orders.listForCustomer(c.id);
-    const q = parseQuery(z.object({ done: z.string().max(20).optional(), lang: z.enum(['ja', 'en']).optional() }).strict(), req.query);
+    const q = parseQuery(accountQuery, req.query);
     const notices: Record<string, string> = { profile: '会員情報を変更しました。', password: 'パスワードを変更しました。', email: '確認メールを新しいアドレスにお送りしました。', emailChanged: 'メールアドレスを変更しました。' };
     return pages.render(req, reply, (v) => <AccountPage v={v} name={c.name} email={c.email} orders={list} notice={q.done ? notices[q.done] : undefined} />);
   });
@@ -219,7 +224,7 @@ export function customerRoutes(app: FastifyInstance, deps: CustomerDeps): void {
   app.post('/account/addresses/:id/delete', async (req, reply) => {
     const c = await requireMember(req, reply);
     if (!c) return reply;
-    const p = z.object({ id: z.string().regex(/^adr_[0-9A-Z]{16}$/) }).safeParse(req.params);
+    const p = addressIdParam.safeParse(req.params);
     if (!p.success || !(await customers.deleteAddress(c.id, p.data.id))) throw notFound('お届け先');
     return redirect(reply, '/account/addresses');
   });
@@ -231,7 +236,7 @@ export function customerRoutes(app: FastifyInstance, deps: CustomerDeps): void {
   app.post('/account/email', async (req, reply) => {
     const c = await requireMember(req, reply);
     if (!c) return reply;
-    const parsed = parseForm(z.object({ email: field.email(), password: field.loginPassword() }).strict(), req.body);
+    const parsed = parseForm(emailChangeSchema, req.body);
     if (!parsed.ok) return pages.render(req, reply, (v) => <EmailChangePage v={v} values={values(req.body)} errors={parsed.errors} />, 422);
     await limit(`email-change:${c.id}`, 5, 3600);
     const r = await customers.requestEmailChange(c.id, parsed.data.email, parsed.data.password);
@@ -253,7 +258,7 @@ export function customerRoutes(app: FastifyInstance, deps: CustomerDeps): void {
   app.post('/account/password', async (req, reply) => {
     const c = await requireMember(req, reply);
     if (!c) return reply;
-    const parsed = parseForm(z.object({ current: field.loginPassword(), password: field.password() }).strict(), req.body);
+    const parsed = parseForm(passwordChangeSchema, req.body);
     if (!parsed.ok) return pages.render(req, reply, (v) => <PasswordChangePage v={v} errors={parsed.errors} />, 422);
     await limit(`password-change:${c.id}`, 10, 3600);
     if (!(await customers.changePassword(c.id, parsed.data.current, parsed.data.password))) {
@@ -269,7 +274,7 @@ export function customerRoutes(app: FastifyInstance, deps: CustomerDeps): void {
   app.post('/account/withdraw', async (req, reply) => {
     const c = await requireMember(req, reply);
     if (!c) return reply;
-    const parsed = parseForm(z.object({ password: field.loginPassword() }).strict(), req.body);
+    const parsed = parseForm(passwordOnlySchema, req.body);
     if (!parsed.ok) return pages.render(req, reply, (v) => <WithdrawPage v={v} errors={parsed.errors} />, 422);
     await limit(`withdraw:${c.id}`, 10, 3600);
     if (!(await customers.withdraw(c.id, parsed.data.password))) {

@@ -41,6 +41,32 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
+/**
+ * Kysely prepares every SQLite statement anew; preparing costs about as much as running it. Queries
+ * are built from a fixed set of shapes (values are bound parameters), so prepared statements are
+ * kept and reused. better-sqlite3 runs each statement to completion synchronously, so one statement
+ * object is never used by two queries at once.
+ */
+function withStatementCache(sqlite: SQLite.Database, max = 1000): SQLite.Database {
+  const cache = new Map<string, SQLite.Statement>();
+  const prepare = sqlite.prepare.bind(sqlite);
+  return Object.assign(Object.create(sqlite) as SQLite.Database, {
+    prepare(source: string) {
+      let stmt = cache.get(source);
+      if (!stmt) {
+        stmt = prepare(source);
+        if (cache.size >= max) cache.delete(cache.keys().next().value!);
+        cache.set(source, stmt);
+      }
+      return stmt;
+    },
+    close() {
+      cache.clear();
+      return sqlite.close();
+    },
+  });
+}
+
 export function openDatabase(opts: { databaseUrl: string | null; dataDir: string; poolSize?: number }): DbHandle {
   if (opts.databaseUrl) {
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10 });
@@ -56,7 +82,7 @@ export function openDatabase(opts: { databaseUrl: string | null; dataDir: string
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }) });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
 }
 

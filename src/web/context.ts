@@ -17,6 +17,8 @@ export interface Visitor {
   csrfToken: string;
   lang: Lang;
   t: Translate;
+  /** True when this request came without a session cookie (a first visit): it has no session row. */
+  isNew: boolean;
   /** The session row, loaded once on first use. */
   session(): Promise<SessionState>;
   /** Replaces the cookie token (login, logout). */
@@ -51,6 +53,7 @@ export function installRequestContext(app: FastifyInstance, config: Config, sess
   app.addHook('onRequest', async (req, reply) => {
     const raw = req.cookies[SESSION_COOKIE];
     let token = raw && TOKEN_RE.test(raw) ? raw : '';
+    const isNew = !token;
     if (!token) {
       token = newToken();
       reply.setCookie(SESSION_COOKIE, token, cookieOpts);
@@ -68,6 +71,7 @@ export function installRequestContext(app: FastifyInstance, config: Config, sess
       csrfToken: csrfFor(config.secrets.cookieSecret, token),
       lang,
       t: translator(lang),
+      isNew,
       session() {
         cached ??= sessions.get(visitor.tokenHash).then((s) => s ?? { customerId: null, cartId: null });
         return cached;

@@ -82,6 +82,8 @@ export function translator(lang: Lang): Translate {
   return (key) => dict[key];
 }
 
+/** `¥1,080`. (toLocaleString is slow on hot pages; yen have no fraction digits.) */
 export function formatYen(amount: number): string {
-  return `¥${amount.toLocaleString('ja-JP')}`;
+  const sign = amount < 0 ? '-' : '';
+  return `${sign}¥${String(Math.abs(Math.trunc(amount))).replace(/\B(?=(\d{3})+(?!\d))/g, ',')}`;
 }

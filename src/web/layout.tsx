@@ -30,10 +30,10 @@ export function Layout(props: { v: ViewCtx; title: string; children: ComponentCh
             </form>
             <nav class="nav" aria-label="メニュー">
               <a href="/products">{v.t('nav.products')}</a>
-              {v.customerName ? <a href="/account">{v.t('nav.account')}</a> : <a href="/login">{v.t('nav.login')}</a>}
+              {v.markers ? v.markers.account : <AccountLink v={v} />}
               <a href="/cart" class="cart-link">
                 {v.t('nav.cart')}
-                {v.cartCount > 0 ? <span class="badge" aria-label={`${v.cartCount}点`}>{v.cartCount}</span> : null}
+                {v.markers ? v.markers.cart : <CartBadge count={v.cartCount} />}
               </a>
             </nav>
           </div>
@@ -56,6 +56,14 @@ export function Layout(props: { v: ViewCtx; title: string; children: ComponentCh
       </body>
     </html>
   );
+}
+
+export function AccountLink(props: { v: Pick<ViewCtx, 'customerName' | 't'> }) {
+  return props.v.customerName ? <a href="/account">{props.v.t('nav.account')}</a> : <a href="/login">{props.v.t('nav.login')}</a>;
+}
+
+export function CartBadge(props: { count: number }) {
+  return props.count > 0 ? <span class="badge" aria-label={`${props.count}点`}>{props.count}</span> : null;
 }
 
 export function Price(props: { yen: number; v: ViewCtx }) {

@@ -13,6 +13,11 @@ export interface ViewCtx {
   shopName: string;
   cartCount: number;
   customerName: string | null;
+  /**
+   * Set when the page is rendered once for many visitors (see Pages.renderShared): the layout then
+   * leaves these markers where per-visitor HTML goes, and they are filled for each request.
+   */
+  markers?: { cart: string; account: string } | undefined;
   assets: { css: Asset; js: Asset };
 }
 

@@ -70,6 +70,27 @@ for (const { dialect, skip } of DIALECTS) {
       assert.match(en.html, /lang="en"/);
     });
 
+    test('pages shared between visitors still carry each visitor\'s own token, cart badge and account link', async () => {
+      const a = new Client(shop.url);
+      const b = new Client(shop.url);
+      await a.get('/products/fukamushi-sencha');
+      await b.get('/products/fukamushi-sencha');
+      assert.notEqual(a.csrf(), b.csrf());
+      assert.doesNotMatch(a.last!.html, /mamori-(csrf|cart|account)-/, 'no marker left in the page');
+      const variant = /name="variant_id" value="(var_[0-9A-Z]{16})"/.exec(a.last!.html)![1]!;
+      await a.post('/cart/add', { variant_id: variant, quantity: '3' });
+      const again = await a.get('/products/fukamushi-sencha');
+      assert.match(again.html, /class="badge" aria-label="3点">3</);
+      const other = await b.get('/products/fukamushi-sencha');
+      assert.doesNotMatch(other.html, /class="badge"/);
+      assert.match(other.html, /href="\/login"/);
+      const list = await a.get('/categories/green-tea');
+      assert.match(list.html, /class="badge"/);
+      // The token in the shared page is accepted for that visitor only.
+      await b.get('/categories/green-tea');
+      assert.equal((await b.post('/cart/add', { variant_id: variant, quantity: '1' })).status, 200);
+    });
+
     test('every page carries the security headers', async () => {
       const res = await fetch(`${shop.url}/`);
       const csp = res.headers.get('content-security-policy') ?? '';

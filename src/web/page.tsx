@@ -26,7 +26,8 @@ interface HeaderState {
  * Domain routes call `render(req, reply, view)`; nothing else renders HTML.
  */
 export class Pages {
-  private readonly shared = new Map<string, { at: number; html: string }>();
+  /** A shared page split at its per-visitor slots: parts[0] slot parts[1] slot … */
+  private readonly shared = new Map<string, { at: number; parts: string[]; slots: ('csrf' | 'cart' | 'account')[] }>();
   private readonly headers = new Map<string, { at: number; state: HeaderState }>();
   // Random per process: no text typed by anyone can contain them.
   private readonly nonce = randomBytes(12).toString('hex');
@@ -67,22 +68,24 @@ export class Pages {
    * and category pages): the page is rendered once per key and language for `ttlMs`, and each
    * request fills in its own token, cart badge and account link. The header state of a visitor is
    * itself kept for a second — only for these pages; the cart and checkout always read afresh.
+   * Returns false (nothing sent) when `build` finds nothing to show.
    */
-  async renderShared(req: FastifyRequest, reply: FastifyReply, key: string, ttlMs: number, build: () => Promise<((v: ViewCtx) => VNode) | null>): Promise<FastifyReply | null> {
+  async renderShared(req: FastifyRequest, reply: FastifyReply, key: string, ttlMs: number, build: () => Promise<((v: ViewCtx) => VNode) | null>): Promise<boolean> {
     const v = req.visitor;
     const now = Date.now();
     const cacheKey = `${v.lang}|${key}`;
     let page = this.shared.get(cacheKey);
     if (!page || now - page.at >= ttlMs) {
       const view = await build();
-      if (!view) return null;
+      if (!view) return false;
       const settings = await this.deps.settings.get();
       const ctx: ViewCtx = {
         lang: v.lang, t: v.t, csrf: this.marks.csrf, path: req.url.split('?')[0]!, cartCount: 0, customerName: null,
         shopName: v.lang === 'en' ? settings.shop.nameEn : settings.shop.name, assets: this.deps.assets,
         markers: { cart: this.marks.cart, account: this.marks.account },
       };
-      page = { at: now, html: `<!doctype html>${renderToString(view(ctx))}` };
+      page = this.split(`<!doctype html>${renderToString(view(ctx))}`);
+      page.at = now;
       if (this.shared.size > 2000) this.shared.clear();
       this.shared.set(cacheKey, page);
     }
@@ -96,11 +99,43 @@ export class Pages {
         this.headers.set(v.tokenHash, { at: now, state: header });
       }
     }
-    const html = page.html
-      .replaceAll(this.marks.csrf, v.csrfToken)
-      .replace(this.marks.cart, header.cartCount > 0 ? renderToString(<CartBadge count={header.cartCount} />) : '')
-      .replace(this.marks.account, renderToString(<AccountLink v={{ customerName: header.customerName, t: v.t }} />));
-    return reply.code(200).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html);
+    const values = {
+      csrf: v.csrfToken,
+      cart: header.cartCount > 0 ? renderToString(<CartBadge count={header.cartCount} />) : '',
+      account: this.accountLink(v.lang, header.customerName !== null, v.t),
+    };
+    let html = page.parts[0]!;
+    for (let i = 0; i < page.slots.length; i++) html += values[page.slots[i]!] + page.parts[i + 1]!;
+    // Not `return reply.send()`: a reply is a thenable, and awaiting it would hide the result.
+    void reply.code(200).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html);
+    return true;
+  }
+
+  private readonly accountLinks = new Map<string, string>();
+
+  private accountLink(lang: string, member: boolean, t: ViewCtx['t']): string {
+    const key = `${lang}|${member}`;
+    let html = this.accountLinks.get(key);
+    if (html === undefined) {
+      html = renderToString(<AccountLink v={{ customerName: member ? 'member' : null, t }} />);
+      this.accountLinks.set(key, html);
+    }
+    return html;
+  }
+
+  private split(html: string): { at: number; parts: string[]; slots: ('csrf' | 'cart' | 'account')[] } {
+    const names = { [this.marks.csrf]: 'csrf', [this.marks.cart]: 'cart', [this.marks.account]: 'account' } as const;
+    const re = new RegExp(`${this.marks.csrf}|${this.marks.cart}|${this.marks.account}`, 'g');
+    const parts: string[] = [];
+    const slots: ('csrf' | 'cart' | 'account')[] = [];
+    let last = 0;
+    for (const m of html.matchAll(re)) {
+      parts.push(html.slice(last, m.index));
+      slots.push(names[m[0]]!);
+      last = m.index + m[0].length;
+    }
+    parts.push(html.slice(last));
+    return { at: 0, parts, slots };
   }
 
   /** After this process changed a visitor's session or cart. */

@@ -7,6 +7,8 @@ export interface ServerChild {
   name: string;
   url: string;
   pid: number;
+  /** Everything the child said in its ready line (e.g. its data directory). */
+  info: Record<string, unknown>;
   proc: ChildProcess;
   /** SIGTERM, then SIGKILL if the process has not exited within `graceMs`. */
   stop(graceMs?: number): Promise<void>;
@@ -67,14 +69,14 @@ export async function startChild(opts: {
   });
   proc.stdin?.on('error', () => undefined);
 
-  const ready = await new Promise<{ url: string; pid: number }>((resolve, reject) => {
+  const ready = await new Promise<{ url: string; pid: number; info: Record<string, unknown> }>((resolve, reject) => {
     let settled = false;
-    const done = (err: Error | null, value?: { url: string; pid: number }) => {
+    const done = (err: Error | null, value?: { url: string; pid: number; info: Record<string, unknown> }) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       if (err) reject(err);
-      else resolve(value as { url: string; pid: number });
+      else resolve(value as { url: string; pid: number; info: Record<string, unknown> });
     };
     const timer = setTimeout(() => done(new Error(`${opts.name}: not ready within ${opts.timeoutMs ?? 60_000} ms`)), opts.timeoutMs ?? 60_000);
     const lines = createInterface({ input: proc.stdout! });
@@ -83,7 +85,7 @@ export async function startChild(opts: {
         try {
           const msg = JSON.parse(line) as { bench: string; url?: string; pid?: number; [key: string]: unknown };
           if (!settled && msg.bench === 'ready' && typeof msg.url === 'string' && typeof msg.pid === 'number') {
-            done(null, { url: msg.url, pid: msg.pid });
+            done(null, { url: msg.url, pid: msg.pid, info: msg });
             return;
           }
           if (settled && opts.onMessage) {
@@ -108,6 +110,7 @@ export async function startChild(opts: {
     name: opts.name,
     url: ready.url,
     pid: ready.pid,
+    info: ready.info,
     proc,
     async stop(graceMs = 15_000) {
       if (proc.exitCode !== null || proc.signalCode !== null) return;

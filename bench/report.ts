@@ -121,17 +121,17 @@ export function markdownSection(r: StorefrontReport): string {
 }
 
 /** Writes or replaces the marked section in `file`, keeping everything else; creates the file if missing. */
-export function writeSection(file: string, section: string): void {
+export function writeSection(file: string, section: string, start = START, end = END): void {
   if (!existsSync(file)) {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, `${INTRO}\n${section}\n`);
     return;
   }
   const text = readFileSync(file, 'utf8');
-  const start = text.indexOf(START);
-  const end = start === -1 ? -1 : text.indexOf(END, start);
-  const next = start !== -1 && end !== -1
-    ? text.slice(0, start) + section + text.slice(end + END.length)
+  const startAt = text.indexOf(start);
+  const endAt = startAt === -1 ? -1 : text.indexOf(end, startAt);
+  const next = startAt !== -1 && endAt !== -1
+    ? text.slice(0, startAt) + section + text.slice(endAt + end.length)
     : `${text.replace(/\s*$/, '')}\n\n${section}\n`;
   writeFileSync(file, next);
 }

@@ -61,4 +61,4 @@ if (profileFile) {
   });
 }
 
-process.stdout.write(`${JSON.stringify({ bench: 'ready', url: shop.url, pid: process.pid })}\n`);
+process.stdout.write(`${JSON.stringify({ bench: 'ready', url: shop.url, pid: process.pid, dataDir: shop.dataDir, pspUrl: shop.pspUrl })}\n`);

@@ -10,6 +10,7 @@ import { migrations as payments } from '../payments/migrations.js';
 import { migrations as notify } from '../notify/migrations.js';
 import { migrations as alerts } from '../alerts/migrations.js';
 import { migrations as admin } from '../admin/migrations.js';
+import { migrations as checkoutAdmin } from '../checkout/admin-migrations.js';
 
 /**
  * Migrations are owned by their domain folders; this list fixes the order in which they apply.
@@ -31,6 +32,7 @@ export const allMigrations: Migrations = {
   ...notify,
   ...alerts,
   ...admin,
+  ...checkoutAdmin,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -1,6 +1,7 @@
 import type { CartItemTable, CartTable } from '../cart/tables.js';
 import type { CategoryTable, ProductImageTable, ProductTable, VariantTable } from '../catalog/tables.js';
 import type { OrderEventTable, OrderLineTable, OrderTable } from '../checkout/tables.js';
+import type { BankTransferReceiptTable, OrderNoteTable, OrderShipmentTable } from '../checkout/admin-service.js';
 import type { CustomerAddressTable, CustomerTable, CustomerTokenTable, SessionTable } from '../customers/tables.js';
 import type { OutboxTable } from '../notify/tables.js';
 import type { CardPaymentSwitchTable, PaymentEventTable, PaymentTable } from '../payments/tables.js';
@@ -36,4 +37,7 @@ export interface Database {
   staff_sessions: StaffSessionTable;
   staff_logins: StaffLoginTable;
   audit_log: AuditLogTable;
+  order_notes: OrderNoteTable;
+  order_shipments: OrderShipmentTable;
+  bank_transfer_receipts: BankTransferReceiptTable;
 }

@@ -77,6 +77,8 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
       status = err.statusCode;
       message = status === 413 ? '送信内容が大きすぎます。' : status === 415 ? 'この形式の送信には対応していません。' : '送信内容を読み取れませんでした。';
     }
+    // After a refused large body the rest of it may still be arriving: do not keep the connection.
+    if (status === 413) reply.header('connection', 'close');
     if (status >= 500) req.log.error({ err }, 'request failed');
     else req.log.info({ status, code: (err as { code?: string }).code }, 'request refused');
     if (!req.visitor || !(req.headers.accept ?? '').includes('text/html')) {

@@ -1,6 +1,6 @@
 import { sql, type UpdateResult } from 'kysely';
 import type { AuditLog } from '../admin/audit.js';
-import type { Db, DbOrTx } from '../db/index.js';
+import type { Db, DbOrTx, Tx } from '../db/index.js';
 import { isUniqueViolation, nowIso } from '../db/index.js';
 import { newId } from '../shared/ids.js';
 import { searchTerms } from './service.js';
@@ -11,12 +11,8 @@ import type { CategoryTable, ProductImageTable, ProductTable, VariantTable } fro
  * and lower-cased. The one definition: the demo seed (`demoSearchText`) and the admin console
  * build `products.search_text` the same way.
  */
-export function productSearchText(p: { name_ja: string; name_en: string; description_md: string; variants: readonly { sku: string }[] }): string {
-  return [p.name_ja, p.name_en, ...p.variants.map((v) => v.sku), p.description_md]
-    .join('\n')
-    .normalize('NFKC')
-    .toLowerCase();
-}
+import { productSearchText } from './search-text.js';
+export { productSearchText };
 
 export interface ProductInput {
   category_id: string;
@@ -105,7 +101,16 @@ export class CatalogAdminService {
   constructor(
     private readonly db: Db,
     private readonly audit: AuditLog,
+    /** Called after each committed change, e.g. to drop the storefront's product cache. */
+    private readonly onChange: () => void = () => undefined,
   ) {}
+
+  /** Runs a change in a transaction and, once it committed, tells the storefront caches. */
+  private async change<T>(fn: (trx: Tx) => Promise<T>): Promise<T> {
+    const result = await this.db.transaction().execute(fn);
+    this.onChange();
+    return result;
+  }
 
   // ---- products ------------------------------------------------------------------------------
 
@@ -177,7 +182,7 @@ export class CatalogAdminService {
     const id = newId('prd');
     const now = nowIso();
     try {
-      await this.db.transaction().execute(async (trx) => {
+      await this.change(async (trx) => {
         await trx
           .insertInto('products')
           .values({
@@ -209,7 +214,7 @@ export class CatalogAdminService {
     const changes = diff(before, next);
     if (Object.keys(changes).length === 0) return ok(null);
     try {
-      await this.db.transaction().execute(async (trx) => {
+      await this.change(async (trx) => {
         await trx.updateTable('products').set({ ...next, updated_at: nowIso() }).where('id', '=', id).execute();
         await this.refreshSearchText(trx, id);
         await this.audit.append({ actor, action: 'product.update', target: id, detail: { changes } }, trx);
@@ -227,7 +232,7 @@ export class CatalogAdminService {
     if (await this.db.selectFrom('variants').select('id').where('sku', '=', input.sku).executeTakeFirst()) return fail('sku', SKU_TAKEN);
     const id = newId('var');
     try {
-      await this.db.transaction().execute(async (trx) => {
+      await this.change(async (trx) => {
         const product = await trx.selectFrom('products').select('id').where('id', '=', productId).executeTakeFirst();
         if (!product) throw new NotFound();
         await trx
@@ -258,7 +263,7 @@ export class CatalogAdminService {
     const changes = diff(before, next);
     if (Object.keys(changes).length === 0) return ok(null);
     try {
-      await this.db.transaction().execute(async (trx) => {
+      await this.change(async (trx) => {
         await trx.updateTable('variants').set(next).where('id', '=', variantId).execute();
         await trx.updateTable('products').set({ updated_at: nowIso() }).where('id', '=', productId).execute();
         await this.refreshSearchText(trx, productId);
@@ -276,7 +281,7 @@ export class CatalogAdminService {
    * overwritten), or set to a count — only if it is still the count the form showed.
    */
   async adjustStock(actor: string, productId: string, variantId: string, change: StockChange, reason: string | null): Promise<Outcome<{ before: number; after: number }>> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.change(async (trx) => {
       const v = await trx.selectFrom('variants').select(['id', 'sku', 'stock']).where('id', '=', variantId).where('product_id', '=', productId).executeTakeFirst();
       if (!v) return fail('_form', 'SKUが見つかりません。');
       let res: UpdateResult;
@@ -318,7 +323,7 @@ export class CatalogAdminService {
   async addImage(actor: string, productId: string, file: string, alt: string, detail: Record<string, unknown>): Promise<Outcome<string>> {
     const id = newId('img');
     try {
-      await this.db.transaction().execute(async (trx) => {
+      await this.change(async (trx) => {
         const product = await trx.selectFrom('products').select('id').where('id', '=', productId).executeTakeFirst();
         if (!product) throw new NotFound();
         const last = await trx.selectFrom('product_images').select(sql<number | null>`max(sort_order)`.as('m')).where('product_id', '=', productId).executeTakeFirst();
@@ -336,7 +341,7 @@ export class CatalogAdminService {
 
   /** Unlinks a picture; returns its file name so the caller can remove the file. */
   async deleteImage(actor: string, productId: string, imageId: string): Promise<string | null> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.change(async (trx) => {
       const img = await trx.selectFrom('product_images').selectAll().where('id', '=', imageId).where('product_id', '=', productId).executeTakeFirst();
       if (!img) return null;
       await trx.deleteFrom('product_images').where('id', '=', imageId).execute();
@@ -350,7 +355,7 @@ export class CatalogAdminService {
 
   /** Makes a picture the first one (the one on product cards). */
   async moveImageFirst(actor: string, productId: string, imageId: string): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.change(async (trx) => {
       const img = await trx.selectFrom('product_images').select(['id', 'sort_order']).where('id', '=', imageId).where('product_id', '=', productId).executeTakeFirst();
       if (!img) return false;
       const first = await trx.selectFrom('product_images').select(sql<number | null>`min(sort_order)`.as('m')).where('product_id', '=', productId).executeTakeFirst();
@@ -378,7 +383,7 @@ export class CatalogAdminService {
     if (await this.db.selectFrom('categories').select('id').where('slug', '=', input.slug).executeTakeFirst()) return fail('slug', SLUG_TAKEN);
     const id = newId('cat');
     try {
-      await this.db.transaction().execute(async (trx) => {
+      await this.change(async (trx) => {
         await trx.insertInto('categories').values({ id, ...input, created_at: nowIso() }).execute();
         await this.audit.append({ actor, action: 'category.create', target: id, detail: { ...input } }, trx);
       });
@@ -397,7 +402,7 @@ export class CatalogAdminService {
     const changes = diff(before, input);
     if (Object.keys(changes).length === 0) return ok(null);
     try {
-      await this.db.transaction().execute(async (trx) => {
+      await this.change(async (trx) => {
         await trx.updateTable('categories').set(input).where('id', '=', id).execute();
         await this.audit.append({ actor, action: 'category.update', target: id, detail: { changes } }, trx);
       });
@@ -410,7 +415,7 @@ export class CatalogAdminService {
 
   /** Deletes an empty category; one that still holds products is kept. */
   async deleteCategory(actor: string, id: string): Promise<Outcome<null>> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.change(async (trx) => {
       const cat = await trx.selectFrom('categories').selectAll().where('id', '=', id).executeTakeFirst();
       if (!cat) return fail('_form', 'カテゴリーが見つかりません。');
       const used = await trx.selectFrom('products').select('id').where('category_id', '=', id).limit(1).executeTakeFirst();

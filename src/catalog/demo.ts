@@ -1,3 +1,4 @@
+import { productSearchText } from './search-text.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,10 +20,7 @@ const NOTHING: DemoSeedResult = { categories: 0, products: 0, variants: 0 };
 
 /** The keyword-search text of a demo product: names, SKUs and description, NFKC-normalised and lower-cased. */
 export function demoSearchText(p: DemoProduct): string {
-  return [p.name_ja, p.name_en, ...p.variants.map((v) => v.sku), p.description_md]
-    .join('\n')
-    .normalize('NFKC')
-    .toLowerCase();
+  return productSearchText(p);
 }
 
 async function hasCategories(db: Kysely<Database>): Promise<boolean> {

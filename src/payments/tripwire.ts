@@ -98,8 +98,15 @@ export function bodyFields(contentType: string, body: string): [string, string][
     }
   }
   // multipart and anything else: field names and values are scanned as text.
-  const names = [...body.matchAll(/name="([^"]{1,100})"/g)].map((m): [string, string] => [m[1]!, '']);
+  const names = [...body.matchAll(/(?<![A-Za-z])name="([^"]{1,100})"/g)].map((m): [string, string] => [m[1]!, '']);
   return [...names, ['_body', body]];
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Bytes the tripwire reads before refusing a body with 413 (default: its own limit). */
+    tripwireMaxBodyBytes?: number;
+  }
 }
 
 export class CardDataRefused extends Error {
@@ -144,10 +151,12 @@ export function installPanTripwire(app: FastifyInstance, deps: { alerts: AlertSe
     if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) return payload;
     const chunks: Buffer[] = [];
     let size = 0;
+    // A route may allow a larger body (image uploads); it is still read and inspected in full.
+    const limit = req.routeOptions.config.tripwireMaxBodyBytes ?? deps.maxBodyBytes;
     for await (const chunk of payload) {
       const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
       size += b.length;
-      if (size > deps.maxBodyBytes) {
+      if (size > limit) {
         const err = new Error('Request body is too large') as Error & { statusCode: number; code: string };
         err.statusCode = 413;
         err.code = 'FST_ERR_CTP_BODY_TOO_LARGE';

@@ -15,7 +15,7 @@ import { Session } from 'node:inspector/promises';
 import { startTestShop } from '../test/helpers/shop.js';
 
 const shop = await startTestShop({
-  env: { NODE_ENV: 'production', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+  env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', MAMORI_INTEGRITY: 'off' },
 });
 
 let stopping = false;

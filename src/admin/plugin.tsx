@@ -34,6 +34,8 @@ export const ADMIN_CSP = [
   "object-src 'none'",
   "require-trusted-types-for 'script'",
   "trusted-types 'none'",
+  'report-uri /csp-report',
+  'report-to csp',
 ].join('; ');
 
 /** Rendering and guards shared by every admin page. Admin route modules receive one of these. */

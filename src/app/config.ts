@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { loadIntegrityConfig, type IntegrityConfig } from '../integrity/config.js';
 
 /**
  * The one configuration object, read once at start from the environment.
@@ -36,6 +37,7 @@ export interface Config {
     idleMinutes: number;
     maxFailedLogins: number;
   };
+  integrity: IntegrityConfig;
   /** Card-testing defences (see docs/payments.md). */
   cardLimits: { windowMinutes: number; perIp: number; perSession: number; perEmail: number; declineBurst: { count: number; minutes: number } };
 }
@@ -119,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       idleMinutes: e.ADMIN_IDLE_MINUTES,
       maxFailedLogins: e.ADMIN_MAX_FAILED_LOGINS,
     },
+    integrity: loadIntegrityConfig(env),
     cardLimits: {
       windowMinutes: e.CARD_ATTEMPTS_WINDOW_MINUTES,
       perIp: e.CARD_ATTEMPTS_PER_IP,

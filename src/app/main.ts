@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { seedDemoCatalog } from '../catalog/demo.js';
+import { startIntegrity, verifyAtStart } from '../integrity/index.js';
 import type { Config } from './config.js';
 import { buildServer } from './server.js';
 import { createServices, type Services } from './services.js';
@@ -16,9 +17,14 @@ export interface RunningShop {
  * disabled — the background workers (mail outbox, payment reconciliation, session clean-up).
  */
 export async function startShop(config: Config, opts: { seedDemo?: boolean } = {}): Promise<RunningShop> {
+  // Before anything else runs from the files (migrations included): are they the signed release?
+  const startup = config.integrity.enabled
+    ? await verifyAtStart({ production: config.env === 'production', publicKeyFile: config.integrity.releasePublicKeyFile, expectedKeyFingerprint: config.integrity.releaseKeyFingerprint })
+    : null;
   const services = await createServices(config);
   if (opts.seedDemo ?? true) await seedDemoCatalog(services.handle.db, services.mediaDir);
   const app = await buildServer(services);
+  services.integrity = await startIntegrity(services, { config: config.integrity, startup, logger: app.log, monitors: config.workers });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -44,6 +50,7 @@ export async function startShop(config: Config, opts: { seedDemo?: boolean } = {
     url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
     async stop() {
       for (const t of timers) clearInterval(t);
+      await services.integrity?.stop();
       await app.close();
       await services.close();
     },

@@ -11,6 +11,7 @@ import { paymentRoutes } from '../payments/routes.js';
 import { CardDataRefused, installPanTripwire } from '../payments/tripwire.js';
 import { legalRoutes } from '../settings/routes.js';
 import { registerAdmin } from '../admin/plugin.js';
+import { cspReportRoutes } from '../integrity/csp-reports.js';
 import { ADMIN_MODULES } from '../admin/routes.js';
 import { loadAssets, STATIC_DIR } from '../web/assets.js';
 import { CsrfError, installRequestContext } from '../web/context.js';
@@ -48,7 +49,7 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
   // Webhooks are verified over the exact bytes received, so JSON arrives as text; routes parse it.
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: 256 * 1024 }, (_req, body, done) => done(null, body));
 
-  installSecurityHeaders(app, { providerOrigin: services.payments.providerOrigin, tls: config.secureCookies });
+  installSecurityHeaders(app, { providerOrigin: services.payments.providerOrigin, tls: config.secureCookies, publicUrl: config.publicUrl });
   installRequestContext(app, config, services.sessions);
 
   const assets = loadAssets();
@@ -109,6 +110,7 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
   customerRoutes(app, { customers: services.customers, sessions: services.sessions, cart: services.cart, orders: services.orders, rateLimiter: services.rateLimiter, pages });
   legalRoutes(app, { settings: services.settings, pages });
   registerAdmin(app, services, ADMIN_MODULES);
+  cspReportRoutes(app, { db: services.handle.db, alerts: services.alerts, rateLimiter: services.rateLimiter, hashKey: config.secrets.cookieSecret, logger: app.log });
 
   return app;
 }

@@ -15,6 +15,8 @@ import { CardKillSwitch } from '../payments/killswitch.js';
 import { PaymentService } from '../payments/service.js';
 import { AlertService } from '../alerts/service.js';
 import { AuditLog } from '../admin/audit.js';
+import { fingerprintEnvironment, setFingerprintEnvironment } from '../integrity/fingerprint.js';
+import type { IntegrityRuntime } from '../integrity/index.js';
 import { StaffSessions } from '../admin/sessions.js';
 import { SettingsService } from '../settings/service.js';
 import { RateLimiter } from '../shared/ratelimit.js';
@@ -35,6 +37,8 @@ export interface Services {
   killSwitch: CardKillSwitch;
   audit: AuditLog;
   staffSessions: StaffSessions;
+  /** File watcher, release guard, settings fingerprint (started by startShop when enabled). */
+  integrity: IntegrityRuntime | null;
   rateLimiter: RateLimiter;
   mail: MailTransport;
   outbox: OutboxWorker;
@@ -56,6 +60,7 @@ export async function createServices(config: Config, opts: { provider?: PaymentP
   const alerts = new AlertService(db);
   const killSwitch = new CardKillSwitch(db);
   const payments = new PaymentService(db, provider, orders, config.publicUrl, killSwitch, alerts, config.secrets.cookieSecret, config.cardLimits);
+  setFingerprintEnvironment(fingerprintEnvironment(config, payments.providerOrigin));
   const mail = opts.mail ?? (config.smtpUrl ? new SmtpTransport(config.smtpUrl, config.mailFrom) : new FileTransport(join(config.dataDir, 'mail'), config.mailFrom));
   const outbox = new OutboxWorker(db, handle.dialect, mail, {
     onError: (err) => opts.logger?.error({ err }, 'outbox worker failed'),
@@ -64,6 +69,7 @@ export async function createServices(config: Config, opts: { provider?: PaymentP
     config, handle, settings, catalog, sessions, customers, cart, orders, payments, alerts, killSwitch,
     audit: new AuditLog(db),
     staffSessions: new StaffSessions(db, config.admin.idleMinutes),
+    integrity: null,
     rateLimiter: new RateLimiter(db),
     mail, outbox,
     mediaDir: join(config.dataDir, 'media'),

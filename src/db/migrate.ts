@@ -11,6 +11,7 @@ import { migrations as notify } from '../notify/migrations.js';
 import { migrations as alerts } from '../alerts/migrations.js';
 import { migrations as admin } from '../admin/migrations.js';
 import { migrations as checkoutAdmin } from '../checkout/admin-migrations.js';
+import { migrations as integrity } from '../integrity/migrations.js';
 
 /**
  * Migrations are owned by their domain folders; this list fixes the order in which they apply.
@@ -33,6 +34,7 @@ export const allMigrations: Migrations = {
   ...alerts,
   ...admin,
   ...checkoutAdmin,
+  ...integrity,
 };
 
 class StaticProvider implements MigrationProvider {

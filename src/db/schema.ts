@@ -4,6 +4,7 @@ import type { OrderEventTable, OrderLineTable, OrderTable } from '../checkout/ta
 import type { BankTransferReceiptTable, OrderNoteTable, OrderShipmentTable } from '../checkout/admin-service.js';
 import type { CustomerAddressTable, CustomerTable, CustomerTokenTable, SessionTable } from '../customers/tables.js';
 import type { OutboxTable } from '../notify/tables.js';
+import type { CspReportTable, IntegrityAlertSourceTable, IntegrityFingerprintTable } from '../integrity/tables.js';
 import type { CardPaymentSwitchTable, PaymentEventTable, PaymentTable } from '../payments/tables.js';
 import type { AlertTable } from '../alerts/tables.js';
 import type { AuditLogTable, StaffLoginTable, StaffSessionTable, StaffTable } from '../admin/tables.js';
@@ -40,4 +41,7 @@ export interface Database {
   order_notes: OrderNoteTable;
   order_shipments: OrderShipmentTable;
   bank_transfer_receipts: BankTransferReceiptTable;
+  integrity_fingerprints: IntegrityFingerprintTable;
+  csp_reports: CspReportTable;
+  integrity_alert_sources: IntegrityAlertSourceTable;
 }

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
  * (loaded with Subresource Integrity), and forms only to the shop and the payment provider.
  * Issue #5 tightens and monitors this further.
  */
-export function installSecurityHeaders(app: FastifyInstance, opts: { providerOrigin: string; tls: boolean }): void {
+export function installSecurityHeaders(app: FastifyInstance, opts: { providerOrigin: string; tls: boolean; publicUrl: string }): void {
   const csp = [
     "default-src 'none'",
     "script-src 'self'",
@@ -17,12 +17,17 @@ export function installSecurityHeaders(app: FastifyInstance, opts: { providerOri
     "frame-ancestors 'none'",
     "object-src 'none'",
     "base-uri 'none'",
+    // Violations are reported to the shop itself (src/integrity/csp-reports.ts).
+    'report-uri /csp-report',
+    'report-to csp',
     'upgrade-insecure-requests',
   ]
     .filter((d) => opts.tls || d !== 'upgrade-insecure-requests')
     .join('; ');
+  const reportingEndpoints = `csp="${opts.publicUrl}/csp-report"`;
   app.addHook('onSend', async (req, reply) => {
     reply.header('content-security-policy', csp);
+    reply.header('reporting-endpoints', reportingEndpoints);
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'strict-origin-when-cross-origin');
     reply.header('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()');

@@ -1,0 +1,46 @@
+import type { MigrationDb, Migrations } from '../db/migrate.js';
+
+export const migrations: Migrations = {
+  '0090_integrity': {
+    async up(db: MigrationDb) {
+      await db.schema
+        .createTable('integrity_fingerprints')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('components', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('mac', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('integrity_fingerprints_at_idx').on('integrity_fingerprints').columns(['at', 'id']).execute();
+      await db.schema
+        .createTable('csp_reports')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('dedupe_key', 'text', (c) => c.notNull().unique())
+        .addColumn('document_path', 'text', (c) => c.notNull())
+        .addColumn('directive', 'text', (c) => c.notNull())
+        .addColumn('blocked_uri', 'text', (c) => c.notNull())
+        .addColumn('source_file', 'text')
+        .addColumn('disposition', 'text', (c) => c.notNull())
+        .addColumn('payment_path', 'integer', (c) => c.notNull())
+        .addColumn('noise', 'integer', (c) => c.notNull())
+        .addColumn('count', 'integer', (c) => c.notNull())
+        .addColumn('first_seen_at', 'text', (c) => c.notNull())
+        .addColumn('last_seen_at', 'text', (c) => c.notNull())
+        .addColumn('last_ip_hash', 'text', (c) => c.notNull())
+        .addColumn('user_agent', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('csp_reports_last_seen_idx').on('csp_reports').columns(['last_seen_at']).execute();
+      await db.schema
+        .createTable('integrity_alert_sources')
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('first_seen_at', 'text', (c) => c.notNull())
+        .addColumn('last_seen_at', 'text', (c) => c.notNull())
+        .addColumn('count', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('integrity_alert_sources_pk', ['kind', 'source'])
+        .execute();
+    },
+  },
+};

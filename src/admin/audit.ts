@@ -28,7 +28,14 @@ export type VerifyResult =
  * deleting or inserting an entry breaks the chain at that point; `verify` says where.
  */
 export class AuditLog {
+  private readonly listeners: ((entry: AuditLogTable, db: DbOrTx) => Promise<void>)[] = [];
+
   constructor(private readonly db: Db) {}
+
+  /** Called after each append, with the same transaction (the settings fingerprint uses it). */
+  onAppend(listener: (entry: AuditLogTable, db: DbOrTx) => Promise<void>): void {
+    this.listeners.push(listener);
+  }
 
   /** Appends an entry; pass the transaction when the audited change is made in one. */
   async append(entry: AuditEntry, db: DbOrTx = this.db): Promise<AuditLogTable> {
@@ -47,6 +54,7 @@ export class AuditLog {
       const full: AuditLogTable = { ...row, hash: entryHash(row) };
       try {
         await db.insertInto('audit_log').values(full).execute();
+        for (const l of this.listeners) await l(full, db);
         return full;
       } catch (err) {
         // Another process appended the same sequence number first: chain onto its entry instead.

@@ -6,6 +6,7 @@ import { dashboardRoutes } from './dashboard-routes.js';
 import { orderRoutes } from './orders-routes.js';
 import { securityRoutes } from './security-routes.js';
 import { settingsAdminRoutes } from './settings-routes.js';
+import { staffRoutes } from './staff-routes.js';
 
 /** Every admin page, by domain. */
 export const ADMIN_MODULES: AdminRouteModule[] = [
@@ -16,4 +17,5 @@ export const ADMIN_MODULES: AdminRouteModule[] = [
   customerAdminRoutes,
   settingsAdminRoutes,
   securityRoutes,
+  staffRoutes,
 ];

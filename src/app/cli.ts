@@ -5,7 +5,12 @@ import { openDatabase } from '../db/index.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
+import { z } from 'zod';
+import { AuditLog } from '../admin/audit.js';
+import { StaffService } from '../admin/staff-service.js';
+import { field } from '../shared/validation.js';
 import { createServices } from './services.js';
+import { integrityCommand, releaseCommand } from '../integrity/cli.js';
 import { loadConfig, type Config } from './config.js';
 import { startShop } from './main.js';
 
@@ -24,6 +29,14 @@ Commands:
   payments resume --reason "…"    Take card payments again
   payments refund ORDER_NUMBER [--amount YEN]
                Refund a card order through the payment provider (full by default)
+  admin create --email E [--name N]
+               Invite an owner of the admin console: prints a one-time setup link (24 h)
+  audit verify Check the hash chain of the audit log (exit 1 when an entry was edited,
+               deleted or inserted)
+  release keygen --out DIR | sign --key PRIVATE.pem | verify [--public-key PUB.pem]
+               Signed release manifest of every file the shop runs (docs/integrity.md)
+  integrity check | accept-settings
+               Re-verify files, release, settings fingerprint and audit chain now
   help         Show this help
 
 Configuration comes from environment variables; see README.md.`;
@@ -60,6 +73,8 @@ function onShutdown(fn: () => Promise<void>): void {
 
 export async function main(argv: string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
+  // Before loading the shop's configuration: a build machine signs releases without a data directory.
+  if (command === 'release') return releaseCommand(rest, { releasePublicKeyFile: process.env.MAMORI_RELEASE_PUBLIC_KEY_FILE });
   const config = loadConfig();
   switch (command) {
     case 'start': {
@@ -147,6 +162,75 @@ export async function main(argv: string[]): Promise<number> {
       } catch (err) {
         console.error(err instanceof Error ? err.message : String(err));
         return 1;
+      } finally {
+        await services.close();
+      }
+    }
+    case 'admin': {
+      const [sub, ...args] = rest;
+      if (sub !== 'create') {
+        console.error(`Unknown admin command: ${sub ?? ''}\n\nUsage: npx mamori admin create --email E [--name N]`);
+        return 2;
+      }
+      const { values } = parseArgs({ args, options: { email: { type: 'string' }, name: { type: 'string' } } });
+      const email = field.email().safeParse(values.email ?? '');
+      const name = z.union([z.undefined(), field.name()]).safeParse(values.name);
+      if (!email.success || !name.success) {
+        console.error(!email.success ? '--email must be an e-mail address.' : '--name must be 1–60 characters.');
+        console.error('Usage: npx mamori admin create --email E [--name N]');
+        return 2;
+      }
+      const actor = `cli:${userInfo().username}`;
+      const services = await createServices(config);
+      try {
+        const staff = new StaffService(services);
+        const existing = await staff.findByEmail(email.data);
+        let link: string;
+        if (!existing) {
+          const r = await staff.invite({ email: email.data, name: name.data ?? email.data.split('@')[0]!, role: 'owner' }, actor, { mailInvitee: false });
+          if (!r.ok) throw new Error(`${email.data} already exists.`);
+          link = r.link;
+          console.log(`Owner invited: ${email.data}`);
+        } else if (existing.status === 'invited' && existing.role === 'owner' && !existing.totp_enabled_at) {
+          // The setup was never finished: a new link replaces the old one.
+          link = (await staff.resetSecondFactor(existing, actor, { mailStaff: false })).link;
+          console.log(`Owner ${email.data} had not finished the setup: the earlier link no longer works.`);
+        } else {
+          console.error(`${email.data} already has an admin account (${existing.role}, ${existing.status}). Use the staff page of the admin console.`);
+          return 1;
+        }
+        console.log('Open this link within 24 hours to set a password and enrol two-factor authentication (it works once):');
+        console.log(link);
+        return 0;
+      } finally {
+        await services.close();
+      }
+    }
+    case 'audit': {
+      const [sub] = rest;
+      if (sub !== 'verify') {
+        console.error(`Unknown audit command: ${sub ?? ''}\n\nUsage: npx mamori audit verify`);
+        return 2;
+      }
+      const handle = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      try {
+        await migrateToLatest(handle.db);
+        const r = await new AuditLog(handle.db).verify();
+        if (r.ok) {
+          console.log(`OK: ${r.entries} entries, last hash ${r.lastHash}`);
+          return 0;
+        }
+        console.error(`AUDIT LOG BROKEN: ${r.message}.`);
+        console.error(`The ${r.entries} entries before it verify; examine entry #${r.seq} and everything after it.`);
+        return 1;
+      } finally {
+        await handle.close();
+      }
+    }
+    case 'integrity': {
+      const services = await createServices(config);
+      try {
+        return await integrityCommand(rest, services, { releasePublicKeyFile: config.integrity.releasePublicKeyFile });
       } finally {
         await services.close();
       }

@@ -15,7 +15,7 @@ import { CardKillSwitch } from '../payments/killswitch.js';
 import { PaymentService } from '../payments/service.js';
 import { AlertService } from '../alerts/service.js';
 import { AuditLog } from '../admin/audit.js';
-import { fingerprintEnvironment, setFingerprintEnvironment } from '../integrity/fingerprint.js';
+import { fingerprintEnvironment, recordAuditedFingerprint, setFingerprintEnvironment } from '../integrity/fingerprint.js';
 import type { IntegrityRuntime } from '../integrity/index.js';
 import { StaffSessions } from '../admin/sessions.js';
 import { SettingsService } from '../settings/service.js';
@@ -61,13 +61,19 @@ export async function createServices(config: Config, opts: { provider?: PaymentP
   const killSwitch = new CardKillSwitch(db);
   const payments = new PaymentService(db, provider, orders, config.publicUrl, killSwitch, alerts, config.secrets.cookieSecret, config.cardLimits);
   setFingerprintEnvironment(fingerprintEnvironment(config, payments.providerOrigin));
+  const audit = new AuditLog(db);
+  // Staff and payment settings changed through the audited path re-record the settings
+  // fingerprint in the same transaction; any other change to them is seen as tampering.
+  audit.onAppend(async (entry, tx) => {
+    if (/^(staff\.|settings\.update$|auth\.lockout$)/.test(entry.action)) await recordAuditedFingerprint(tx, entry.action);
+  });
   const mail = opts.mail ?? (config.smtpUrl ? new SmtpTransport(config.smtpUrl, config.mailFrom) : new FileTransport(join(config.dataDir, 'mail'), config.mailFrom));
   const outbox = new OutboxWorker(db, handle.dialect, mail, {
     onError: (err) => opts.logger?.error({ err }, 'outbox worker failed'),
   });
   return {
     config, handle, settings, catalog, sessions, customers, cart, orders, payments, alerts, killSwitch,
-    audit: new AuditLog(db),
+    audit,
     staffSessions: new StaffSessions(db, config.admin.idleMinutes),
     integrity: null,
     rateLimiter: new RateLimiter(db),

@@ -276,9 +276,10 @@ export class SettingsAdminService {
     const before = (await new SettingsService(this.db, 0).get())[section];
     const changes = changedKeys(before, value);
     if (Object.keys(changes).length === 0) return changes;
-    await this.settings.set(section, value);
     const shopName = (await this.settings.get()).shop.name;
     await this.db.transaction().execute(async (trx) => {
+      // The change, its audit entry (and with it the settings fingerprint) and the owners' mail: one transaction.
+      await this.settings.set(section, value, trx);
       const entry = await this.audit.append({ actor, action: 'settings.update', target: section, detail: { changes } }, trx);
       if (!NOTIFY_OWNERS.includes(section)) return;
       const owners = await trx.selectFrom('staff').select(['id', 'email', 'name']).where('role', '=', 'owner').where('status', '=', 'active').execute();

@@ -35,11 +35,11 @@ export class SettingsService {
     return value;
   }
 
-  async set<K extends Section>(section: K, patch: Partial<ShopSettings[K]>): Promise<void> {
-    const current = (await this.get())[section];
+  async set<K extends Section>(section: K, patch: Partial<ShopSettings[K]>, db: DbOrTx = this.db): Promise<void> {
+    const current = (await this.get(db))[section];
     const next = { ...current, ...patch };
     const value = JSON.stringify(next);
-    await this.db
+    await db
       .insertInto('settings')
       .values({ key: section, value, updated_at: nowIso() })
       .onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: nowIso() }))

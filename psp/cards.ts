@@ -4,6 +4,10 @@
  * variables of one request: nothing here stores or logs them.
  */
 
+import { luhnValid } from '../src/shared/luhn.js';
+
+export { luhnValid };
+
 export type CardBrand = 'visa' | 'mastercard' | 'jcb' | 'amex' | 'diners';
 
 export const BRAND_LABELS: Record<CardBrand, string> = {
@@ -21,23 +25,6 @@ const BRAND_LENGTHS: Record<CardBrand, readonly number[]> = {
   amex: [15],
   diners: [14, 15, 16, 17, 18, 19],
 };
-
-/** Luhn (mod 10) check over a string of digits. */
-export function luhnValid(digits: string): boolean {
-  if (!/^[0-9]+$/.test(digits)) return false;
-  let sum = 0;
-  let double = false;
-  for (let i = digits.length - 1; i >= 0; i--) {
-    let d = digits.charCodeAt(i) - 48;
-    if (double) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-    double = !double;
-  }
-  return sum % 10 === 0;
-}
 
 function prefixIn(digits: string, length: number, from: number, to: number): boolean {
   if (digits.length < length) return false;

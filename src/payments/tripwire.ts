@@ -2,6 +2,9 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AlertService } from '../alerts/service.js';
 import { hmacBase64url } from '../shared/ids.js';
+import { luhnValid } from '../shared/luhn.js';
+
+export { luhnValid };
 
 /**
  * The PAN tripwire. The shop never accepts card data: a request carrying something that looks
@@ -19,21 +22,6 @@ const CARD_FIELD_NAME = /(card.?(num|no\b|number)|cc.?(num|number|no\b)|^pan$|cv
 export interface Trip {
   reason: 'card_number' | 'card_field_name';
   field: string;
-}
-
-export function luhnValid(digits: string): boolean {
-  let sum = 0;
-  let double = false;
-  for (let i = digits.length - 1; i >= 0; i--) {
-    let d = digits.charCodeAt(i) - 48;
-    if (double) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-    double = !double;
-  }
-  return sum % 10 === 0;
 }
 
 /**

@@ -15,7 +15,7 @@ import { Session } from 'node:inspector/promises';
 import { startTestShop } from '../test/helpers/shop.js';
 
 const shop = await startTestShop({
-  env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', MAMORI_INTEGRITY: 'off' },
+  env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', MAMORI_INTEGRITY: 'off', CARD_ATTEMPTS_PER_IP: '100000000', CARD_ATTEMPTS_PER_SESSION: '100000000' },
 });
 
 let stopping = false;

@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { DELIVERY_SLOTS } from '../settings/defaults.js';
 import {
-  ACCOUNT_TYPES, COD_ROWS, REGION_KEYS, REGION_LABELS, ROUNDINGS, SECTION_LABELS, SECTIONS, type Section,
+  ACCOUNT_TYPES, COD_ROWS, MAIL_TEMPLATES, REGION_KEYS, REGION_LABELS, ROUNDINGS, SECTION_LABELS, SECTIONS, type Section,
 } from '../settings/admin-service.js';
 import { PREFECTURES } from '../shared/jp.js';
 import { Checkbox, Csrf, FormErrors, Input, Notice, SelectField, TextArea, type FormState } from './catalog-views.js';
@@ -129,10 +129,16 @@ export function SettingsPage(props: { c: AdminCtx; forms: SectionForms; notice: 
         </p>
       </SectionForm>
 
-      <section class="panel" aria-labelledby="s-mail-h">
-        <h2 id="s-mail-h">メールテンプレート</h2>
-        <p>メール文面の編集は、まだこの画面ではできません（標準の文面が使われます）。</p>
-      </section>
+      <SectionForm {...f('mail')} hint="お客様に届くメールの文面です。プレーンテキストで、{{…}} の差し込み項目だけが置き換わります（プログラムは実行されません）。空にすると標準の文面に戻ります。変更はすべてのオーナーに通知されます。">
+        {Object.entries(MAIL_TEMPLATES).map(([key, spec]) => (
+          <fieldset>
+            <legend>{spec.label}</legend>
+            <p class="hint">使える差し込み項目: {spec.placeholders.map((p) => `{{${p}}}`).join(' ')}{spec.required.length ? `（省けないもの: ${spec.required.map((p) => `{{${p}}}`).join(' ')}）` : ''}</p>
+            <Input form="mail" name={`${key}__subject`} label="件名" state={forms.mail} maxLength={200} />
+            <TextArea form="mail" name={`${key}__body`} label="本文" state={forms.mail} rows={12} maxLength={20000} />
+          </fieldset>
+        ))}
+      </SectionForm>
     </>
   );
 }

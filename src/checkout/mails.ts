@@ -1,5 +1,5 @@
 import type { OutgoingMail } from '../notify/outbox.js';
-import { renderTemplate, yen } from '../notify/template.js';
+import { pickTemplate, renderTemplate, yen, type MailTemplateSpec } from '../notify/template.js';
 import type { ShopSettings } from '../settings/defaults.js';
 import { addDays, formatDateJa, jstDate } from '../shared/time.js';
 import type { OrderLineTable, OrderTable } from './tables.js';
@@ -50,6 +50,20 @@ TEL {{shopPhone}} / {{shopEmail}}
 {{shopHours}}
 `;
 
+export const ORDER_MAIL_TEMPLATES: Record<'order_confirmation', MailTemplateSpec> = {
+  order_confirmation: {
+    label: 'ご注文確認メール',
+    subject: '【{{shopName}}】ご注文ありがとうございます（ご注文番号 {{orderNumber}}）',
+    body: ORDER_CONFIRMATION,
+    placeholders: [
+      'name', 'shopName', 'orderNumber', 'placedAt', 'paymentMethod', 'lines', 'itemsTotal', 'shippingFee', 'codFeeLine', 'total',
+      'taxable10', 'tax10', 'taxable8', 'tax8', 'orderer', 'destination', 'delivery', 'paymentInstructions', 'orderUrl',
+      'shopAddress', 'shopPhone', 'shopEmail', 'shopHours',
+    ],
+    required: ['orderNumber', 'lines', 'total', 'paymentInstructions'],
+  },
+};
+
 export function orderConfirmationMail(input: {
   order: OrderTable;
   lines: OrderLineTable[];
@@ -58,7 +72,8 @@ export function orderConfirmationMail(input: {
 }): OutgoingMail | null {
   const { order, settings: s } = input;
   if (!order.orderer_email) return null;
-  const text = renderTemplate(ORDER_CONFIRMATION, {
+  const template = pickTemplate(ORDER_MAIL_TEMPLATES.order_confirmation, s.mail.overrides.order_confirmation);
+  const vars = {
     name: order.orderer_name,
     shopName: s.shop.name,
     orderNumber: order.order_number,
@@ -102,13 +117,13 @@ export function orderConfirmationMail(input: {
     shopPhone: s.shop.phone,
     shopEmail: s.shop.email,
     shopHours: s.shop.hours,
-  });
+  };
   return {
     dedupeKey: `order-confirmation:${order.id}`,
     kind: 'order_confirmation',
     to: order.orderer_email,
-    subject: `【${s.shop.name}】ご注文ありがとうございます（ご注文番号 ${order.order_number}）`,
-    text,
+    subject: renderTemplate(template.subject, vars),
+    text: renderTemplate(template.body, vars),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { OutgoingMail } from '../notify/outbox.js';
-import { renderTemplate } from '../notify/template.js';
+import { pickTemplate, placeholdersIn, renderTemplate, type MailTemplateSpec } from '../notify/template.js';
 
 const FOOTER = `
 --
@@ -68,7 +68,23 @@ ${FOOTER}`,
 
 export type CustomerMailKind = keyof typeof TEMPLATES;
 
-export function customerMail(kind: CustomerMailKind, dedupeKey: string, to: string, vars: Record<string, string>): OutgoingMail {
-  const t = TEMPLATES[kind];
+const LABELS: Record<CustomerMailKind, string> = {
+  verify_email: '会員登録: メールアドレスの確認', reset_password: 'パスワード再設定のご案内', password_changed: 'パスワード変更のお知らせ',
+  change_email: 'メールアドレス変更の確認', email_changed: 'メールアドレス変更のお知らせ', withdrawn: '退会完了のお知らせ',
+};
+
+/** The member mails as editable templates: each keeps the placeholders its default uses. */
+export const CUSTOMER_MAIL_TEMPLATES = Object.fromEntries(
+  (Object.keys(TEMPLATES) as CustomerMailKind[]).map((k) => {
+    const used = [...new Set([...placeholdersIn(TEMPLATES[k].subject), ...placeholdersIn(TEMPLATES[k].body)])];
+    return [k, { label: LABELS[k], subject: TEMPLATES[k].subject, body: TEMPLATES[k].body, placeholders: used, required: used.filter((p) => p === 'link' || p === 'newEmail') }];
+  }),
+) as unknown as Record<CustomerMailKind, MailTemplateSpec>;
+
+export function customerMail(
+  kind: CustomerMailKind, dedupeKey: string, to: string, vars: Record<string, string>,
+  overrides: Record<string, { subject: string; body: string }> = {},
+): OutgoingMail {
+  const t = pickTemplate(CUSTOMER_MAIL_TEMPLATES[kind], overrides[kind]);
   return { dedupeKey, kind, to, subject: renderTemplate(t.subject, vars), text: renderTemplate(t.body, vars) };
 }

@@ -50,7 +50,7 @@ export class CustomerService {
     const now = nowIso();
     const passwordHash = await hash(input.password, ARGON2);
     const token = newToken();
-    const shop = (await this.settings.get()).shop;
+    const { shop, mail } = await this.settings.get();
     try {
       await this.db.transaction().execute(async (trx) => {
         await trx
@@ -80,7 +80,8 @@ export class CustomerService {
           trx,
           customerMail('verify_email', `verify:${sha256Hex(token)}`, input.email, {
             name: input.name, shopName: shop.name, shopEmail: shop.email, link: `${this.publicUrl}/verify?token=${token}`,
-          }),
+          },
+          mail.overrides),
         );
       });
     } catch (err) {
@@ -143,14 +144,15 @@ export class CustomerService {
     const customer = await this.db.selectFrom('customers').selectAll().where('email_norm', '=', normalise.email(email)).where('status', '=', 'active').executeTakeFirst();
     if (!customer) return;
     const token = newToken();
-    const shop = (await this.settings.get()).shop;
+    const { shop, mail } = await this.settings.get();
     await this.db.transaction().execute(async (trx) => {
       await trx.insertInto('customer_tokens').values(tokenRow(token, customer.id, 'reset_password', null)).execute();
       await enqueueMail(
         trx,
         customerMail('reset_password', `reset:${sha256Hex(token)}`, customer.email, {
           name: customer.name, shopName: shop.name, shopEmail: shop.email, link: `${this.publicUrl}/password/reset?token=${token}`,
-        }),
+        },
+          mail.overrides),
       );
     });
   }
@@ -189,7 +191,7 @@ export class CustomerService {
   private async setPassword(customerId: string, password: string): Promise<void> {
     const passwordHash = await hash(password, ARGON2);
     const now = nowIso();
-    const shop = (await this.settings.get()).shop;
+    const { shop, mail } = await this.settings.get();
     await this.db.transaction().execute(async (trx) => {
       const c = await trx.selectFrom('customers').selectAll().where('id', '=', customerId).executeTakeFirstOrThrow();
       await trx.updateTable('customers').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', customerId).execute();
@@ -197,7 +199,8 @@ export class CustomerService {
         trx,
         customerMail('password_changed', `password-changed:${customerId}:${now}`, c.email, {
           name: c.name, shopName: shop.name, shopEmail: shop.email, at: formatInstantJa(now),
-        }),
+        },
+          mail.overrides),
       );
     });
   }
@@ -220,14 +223,15 @@ export class CustomerService {
     const taken = await this.db.selectFrom('customers').select('id').where('email_norm', '=', normalise.email(newEmail)).executeTakeFirst();
     if (taken) return 'taken';
     const token = newToken();
-    const shop = (await this.settings.get()).shop;
+    const { shop, mail } = await this.settings.get();
     await this.db.transaction().execute(async (trx) => {
       await trx.insertInto('customer_tokens').values(tokenRow(token, customerId, 'change_email', newEmail)).execute();
       await enqueueMail(
         trx,
         customerMail('change_email', `change-email:${sha256Hex(token)}`, newEmail, {
           name: c.name, shopName: shop.name, shopEmail: shop.email, link: `${this.publicUrl}/account/email/confirm?token=${token}`,
-        }),
+        },
+          mail.overrides),
       );
     });
     return 'sent';
@@ -238,7 +242,7 @@ export class CustomerService {
     if (!t || !t.newEmail) return 'invalid';
     const c = await this.getById(t.customerId);
     if (!c) return 'invalid';
-    const shop = (await this.settings.get()).shop;
+    const { shop, mail } = await this.settings.get();
     const now = nowIso();
     try {
       await this.db.transaction().execute(async (trx) => {
@@ -251,7 +255,8 @@ export class CustomerService {
           trx,
           customerMail('email_changed', `email-changed:${c.id}:${now}`, c.email, {
             name: c.name, shopName: shop.name, shopEmail: shop.email, at: formatInstantJa(now), newEmail: t.newEmail!,
-          }),
+          },
+          mail.overrides),
         );
       });
     } catch (err) {
@@ -265,7 +270,7 @@ export class CustomerService {
   async withdraw(customerId: string, password: string): Promise<boolean> {
     const c = await this.getById(customerId);
     if (!c || !(await verify(c.password_hash, password).catch(() => false))) return false;
-    const shop = (await this.settings.get()).shop;
+    const { shop, mail } = await this.settings.get();
     const now = nowIso();
     await this.db.transaction().execute(async (trx) => {
       await trx
@@ -274,7 +279,7 @@ export class CustomerService {
         .where('id', '=', customerId)
         .execute();
       await trx.deleteFrom('customer_addresses').where('customer_id', '=', customerId).execute();
-      await enqueueMail(trx, customerMail('withdrawn', `withdrawn:${customerId}`, c.email, { name: c.name, shopName: shop.name, shopEmail: shop.email }));
+      await enqueueMail(trx, customerMail('withdrawn', `withdrawn:${customerId}`, c.email, { name: c.name, shopName: shop.name, shopEmail: shop.email }, mail.overrides));
     });
     await this.sessions.endAllFor(customerId);
     return true;

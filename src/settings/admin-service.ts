@@ -8,17 +8,20 @@ import { formatInstantJa } from '../shared/time.js';
 import { field, parseForm, text, type ParseResult } from '../shared/validation.js';
 import { DELIVERY_SLOTS, type ShopSettings, type TaxRounding } from './defaults.js';
 import { SettingsService } from './service.js';
+import { ORDER_MAIL_TEMPLATES } from '../checkout/mails.js';
+import { CUSTOMER_MAIL_TEMPLATES } from '../customers/mails.js';
+import { placeholdersIn, type MailTemplateSpec } from '../notify/template.js';
 
 export type Section = keyof ShopSettings;
-export const SECTIONS: readonly Section[] = ['shop', 'legal', 'tax', 'shipping', 'cod', 'bank', 'delivery', 'payments'];
+export const SECTIONS: readonly Section[] = ['shop', 'legal', 'tax', 'shipping', 'cod', 'bank', 'delivery', 'payments', 'mail'];
 
 export const SECTION_LABELS: Record<Section, string> = {
   shop: 'ショップ情報', legal: '規約・法定表示', tax: '消費税', shipping: '送料', cod: '代金引換手数料',
-  bank: '振込先口座', delivery: 'お届け日時', payments: 'お支払い方法',
+  bank: '振込先口座', delivery: 'お届け日時', payments: 'お支払い方法', mail: 'メールの文面',
 };
 
 /** Sections whose change is mailed to every active owner: where the money goes and how it is taken. */
-export const NOTIFY_OWNERS: readonly Section[] = ['payments', 'bank'];
+export const NOTIFY_OWNERS: readonly Section[] = ['payments', 'bank', 'mail'];
 
 export const REGION_LABELS: Record<string, string> = {
   hokkaido: '北海道', tohoku: '東北', kanto: '関東（山梨を含む）', chubu: '中部', kinki: '近畿', chugoku_shikoku: '中国・四国', kyushu: '九州', okinawa: '沖縄',
@@ -37,7 +40,7 @@ export const KEY_LABELS: Record<string, string> = {
   rounding: '消費税の端数処理', regionFeesYen: '地域別送料', prefectureFeesYen: '都道府県別送料', freeFromYen: '送料無料になる金額',
   feeTable: '手数料表', bankName: '銀行名', branchName: '支店名', accountType: '口座種別', accountNumber: '口座番号', accountHolder: '口座名義', dueDays: 'お支払い期限（日）',
   minDaysAhead: '指定できる最短日（日後）', maxDaysAhead: '指定できる最長日（日後）', slots: '時間帯',
-  card: 'クレジットカード', bankTransfer: '銀行振込', cod: '代金引換',
+  card: 'クレジットカード', bankTransfer: '銀行振込', cod: '代金引換', overrides: 'メールの文面',
 };
 
 // ---- parsing: form → section value ----------------------------------------------------------------
@@ -177,6 +180,45 @@ const paymentsSchema = z
     if (!d.card && !d.bankTransfer && !d.cod) ctx.addIssue({ code: 'custom', path: ['_form'], message: 'お支払い方法を少なくとも1つ有効にしてください。' });
   });
 
+/** Every mail whose text the owner may change, by key. */
+export const MAIL_TEMPLATES: Record<string, MailTemplateSpec> = { ...ORDER_MAIL_TEMPLATES, ...CUSTOMER_MAIL_TEMPLATES };
+
+/**
+ * Mail templates: plain text with `{{placeholder}}` slots. Only the template's own placeholders may
+ * be used, and those it cannot do without (the link in a verification mail, the order number…) must
+ * stay. A template left equal to its default (or emptied) is stored as no override.
+ */
+const mailSchema = z
+  .record(z.string().regex(/^[a-z_]+__(subject|body)$/, '想定外の項目が送信されました。'), z.string().max(20_000, '長すぎます。'))
+  .transform((fields, ctx) => {
+    const overrides: Record<string, { subject: string; body: string }> = {};
+    for (const [key, spec] of Object.entries(MAIL_TEMPLATES)) {
+      const subject = (fields[`${key}__subject`] ?? '').replace(/\r\n/g, '\n').trim();
+      const body = (fields[`${key}__body`] ?? '').replace(/\r\n/g, '\n').trim();
+      if (subject === '' && body === '') continue;
+      if (subject === '' || /[\r\n]/.test(subject) || subject.length > 200) {
+        ctx.addIssue({ code: 'custom', path: [`${key}__subject`], message: '件名は1行・200文字以内で入力してください。' });
+        continue;
+      }
+      let ok = true;
+      for (const [name, textValue] of [[`${key}__subject`, subject], [`${key}__body`, body]] as const) {
+        const unknown = placeholdersIn(textValue).filter((p) => !spec.placeholders.includes(p));
+        if (unknown.length > 0) {
+          ctx.addIssue({ code: 'custom', path: [name], message: `使えない差し込み項目があります: ${unknown.map((u) => `{{${u}}}`).join(' ')}` });
+          ok = false;
+        }
+      }
+      const used = new Set([...placeholdersIn(subject), ...placeholdersIn(body)]);
+      const missing = spec.required.filter((r) => !used.has(r));
+      if (missing.length > 0) {
+        ctx.addIssue({ code: 'custom', path: [`${key}__body`], message: `次の差し込み項目は省けません: ${missing.map((m) => `{{${m}}}`).join(' ')}` });
+        ok = false;
+      }
+      if (ok && (subject !== spec.subject || body !== spec.body.trim())) overrides[key] = { subject, body };
+    }
+    return { overrides };
+  });
+
 const SCHEMAS: { [K in Section]: z.ZodType<ShopSettings[K]> } = {
   shop: shopSchema,
   legal: legalSchema,
@@ -186,6 +228,7 @@ const SCHEMAS: { [K in Section]: z.ZodType<ShopSettings[K]> } = {
   bank: bankSchema,
   delivery: deliverySchema,
   payments: paymentsSchema,
+  mail: mailSchema,
 };
 
 export function isSection(s: unknown): s is Section {
@@ -230,6 +273,15 @@ export function sectionValues(section: Section, s: ShopSettings): FormValues {
       return { minDaysAhead: String(s.delivery.minDaysAhead), maxDaysAhead: String(s.delivery.maxDaysAhead), slots: s.delivery.slots.join('\n') };
     case 'payments':
       return { card: s.payments.card ? '1' : undefined, bankTransfer: s.payments.bankTransfer ? '1' : undefined, cod: s.payments.cod ? '1' : undefined };
+    case 'mail': {
+      const out: FormValues = {};
+      for (const [key, spec] of Object.entries(MAIL_TEMPLATES)) {
+        const t = s.mail.overrides[key] ?? { subject: spec.subject, body: spec.body };
+        out[`${key}__subject`] = t.subject;
+        out[`${key}__body`] = t.body;
+      }
+      return out;
+    }
   }
 }
 

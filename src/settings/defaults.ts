@@ -33,6 +33,14 @@ export interface ShopSettings {
   delivery: { minDaysAhead: number; maxDaysAhead: number; slots: string[] };
   payments: { card: boolean; bankTransfer: boolean; cod: boolean };
   legal: { returns: string; privacyContact: string; terms: string; privacyPolicy: string; extraTokushoho: string };
+  /** The owner's versions of mail templates, by template key; a template not here uses its default. */
+  mail: { overrides: Record<string, MailTemplateText> };
+}
+
+/** A mail template: plain text with `{{placeholder}}` slots, never an executable template. */
+export interface MailTemplateText {
+  subject: string;
+  body: string;
 }
 
 export const DELIVERY_SLOTS = ['午前中', '14-16', '16-18', '18-20', '19-21'] as const;
@@ -87,4 +95,5 @@ export const DEFAULT_SETTINGS: ShopSettings = {
       '当店は、ご注文の処理、商品の発送、お問い合わせへの対応のためにお客様の個人情報を利用します。クレジットカード番号は当店のサーバーを経由せず、決済代行会社の画面で直接入力され、当店は保持しません。配送のため、配送業者にお名前・ご住所・電話番号を提供します。',
     extraTokushoho: '',
   },
+  mail: { overrides: {} },
 };

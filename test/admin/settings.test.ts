@@ -259,6 +259,37 @@ for (const { dialect, skip } of DIALECTS) {
       assert.equal(unknown.status, 404);
     });
 
+    test('mail templates: only their own placeholders, the essential ones kept; the next mail uses the new text', async () => {
+      const unknown = await save('mail', { order_confirmation__body: '{{name}} 様 {{orderNumber}} {{lines}} {{total}} {{paymentInstructions}} {{constructor}}' });
+      assert.equal(unknown.status, 422);
+      assert.match(unknown.html, /使えない差し込み項目があります: \{\{constructor\}\}/);
+      const missing = await save('mail', { verify_email__body: '{{name}} 様、ようこそ。' });
+      assert.equal(missing.status, 422);
+      assert.match(missing.html, /省けません: \{\{link\}\}/);
+      const ok = await save('mail', {
+        order_confirmation__subject: '【{{shopName}}】ご注文承りました {{orderNumber}}',
+        order_confirmation__body: '{{name}} 様\nいつもありがとうございます。新しい文面です。\n{{orderNumber}}\n{{lines}}\n合計 {{total}}\n{{paymentInstructions}}',
+      });
+      assert.equal(ok.status, 200);
+      const buyer = new Client(shop.url);
+      await addToCart(buyer);
+      await buyer.get('/checkout');
+      await buyer.post('/checkout/confirm', guestForm({ payment_method: 'bank_transfer', orderer_email: `tpl-${dialect}@example.jp` }));
+      await buyer.request('/checkout/place', { form: buyer.hiddenFields('/checkout/place') });
+      const mail = await db().selectFrom('outbox').select(['subject', 'body_text']).where('to_address', '=', `tpl-${dialect}@example.jp`).executeTakeFirstOrThrow();
+      assert.match(mail.subject, /ご注文承りました \d{6}-[0-9A-Z]{6}/);
+      assert.match(mail.body_text, /新しい文面です。/);
+      assert.match(mail.body_text, /お振込先/);
+      const audit = await db().selectFrom('audit_log').select('action').where('target', '=', 'mail').execute();
+      assert.ok(audit.some((a) => a.action === 'settings.update'));
+      const notices = await db().selectFrom('outbox').select('subject').where('kind', '=', 'admin_settings_changed').execute();
+      assert.ok(notices.some((n) => n.subject.includes('メールの文面')));
+      // Emptying the fields restores the default text.
+      const reset = await save('mail', { order_confirmation__subject: '', order_confirmation__body: '' });
+      assert.equal(reset.status, 200);
+      assert.deepEqual((await shop.shop.services.settings.get(db())).mail.overrides, {});
+    });
+
     test('roles: staff and security users get 403 on settings; CSRF is required', async () => {
       for (const role of ['staff', 'security'] as const) {
         const c = new Client(shop.url);

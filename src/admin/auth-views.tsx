@@ -4,18 +4,14 @@ import { STAFF_PASSWORD_MIN } from './staff-service.js';
 
 type Errors = Record<string, string>;
 
-/** The CSRF field every admin form carries. */
-export function Csrf(props: { c: AdminCtx }) {
-  return <input type="hidden" name="_csrf" value={props.c.csrf} />;
-}
+import { Csrf, Notice } from './components.js';
+
+export { Csrf, Notice };
 
 export function FormError(props: { errors: Errors }) {
   return props.errors._form ? <div class="alert alert-error" role="alert">{props.errors._form}</div> : null;
 }
 
-export function Notice(props: { kind: 'info' | 'success' | 'error'; children: ComponentChildren }) {
-  return <div class={`alert alert-${props.kind}`} role={props.kind === 'error' ? 'alert' : 'status'}>{props.children}</div>;
-}
 
 export interface AdminFieldProps {
   name: string;

@@ -4,6 +4,7 @@ import type { CategoryTable, VariantTable } from '../catalog/tables.js';
 import { formatInstantJa } from '../shared/time.js';
 import { formatYen } from '../web/i18n.js';
 import type { AdminCtx } from './layout.js';
+import { Csrf, Notice as BaseNotice } from './components.js';
 
 // ---- form kit shared by the catalog, customer and settings pages -----------------------------
 
@@ -15,14 +16,12 @@ export interface FormState {
 }
 export const emptyForm = (values: Values = {}): FormState => ({ values, errors: {} });
 
-export function Csrf(props: { c: AdminCtx }) {
-  return <input type="hidden" name="_csrf" value={props.c.csrf} />;
-}
+export { Csrf };
 
+/** A notice from a text that may be absent (nothing is shown then). */
 export function Notice(props: { text: string | null | undefined; kind?: 'success' | 'info' | 'error' }) {
   if (!props.text) return null;
-  const kind = props.kind ?? 'success';
-  return <div class={`alert alert-${kind}`} role={kind === 'error' ? 'alert' : 'status'}>{props.text}</div>;
+  return <BaseNotice kind={props.kind ?? 'success'}>{props.text}</BaseNotice>;
 }
 
 /** The form-level message; each field's own message is shown next to the field. */

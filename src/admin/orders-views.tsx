@@ -7,6 +7,7 @@ import type { ShopSettings } from '../settings/defaults.js';
 import { formatDateJa, formatInstantJa, jstDate } from '../shared/time.js';
 import { formatYen } from '../web/i18n.js';
 import type { AdminCtx } from './layout.js';
+import { Csrf } from './components.js';
 
 /** What the list's filter form holds, as typed (strings), for re-display and links. */
 export type FilterValues = Partial<Record<'status' | 'payment' | 'from' | 'to' | 'q', string>>;
@@ -28,9 +29,6 @@ export function Flash(props: { kind: 'success' | 'error' | 'info'; children: Com
   );
 }
 
-function Csrf(props: { c: AdminCtx }) {
-  return <input type="hidden" name="_csrf" value={props.c.csrf} />;
-}
 
 function StatusTag(props: { status: string }) {
   return <span class={`tag status-${props.status}`}>{STATUS_LABELS[props.status] ?? props.status}</span>;

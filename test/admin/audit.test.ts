@@ -5,17 +5,10 @@ import { promisify } from 'node:util';
 import { AuditLog, entryHash } from '../../src/admin/audit.js';
 import { signedInStaff } from '../helpers/admin.js';
 import { Client } from '../helpers/browser-client.js';
-import { DIALECTS, startTestShop, type TestShop } from '../helpers/shop.js';
+import { DIALECTS, type TestShop, cliEnv, startTestShop } from '../helpers/shop.js';
 
 const run = promisify(execFile);
 
-function cliEnv(shop: TestShop): NodeJS.ProcessEnv {
-  return {
-    ...process.env, MAMORI_DATA_DIR: shop.dataDir, LOG_LEVEL: 'silent', NODE_ENV: 'test', PUBLIC_URL: shop.url,
-    MAMORI_COOKIE_SECRET: shop.config.secrets.cookieSecret, PSP_API_KEY: shop.config.secrets.pspApiKey, PSP_WEBHOOK_SECRET: shop.config.secrets.pspWebhookSecret,
-    ...(shop.config.databaseUrl ? { DATABASE_URL: shop.config.databaseUrl } : {}),
-  };
-}
 
 /** `npx mamori audit verify`: exit code and everything it printed. */
 async function cliVerify(shop: TestShop): Promise<{ code: number; out: string }> {

@@ -8,7 +8,7 @@ import { ADMIN_COOKIE, ADMIN_CSP } from '../../src/admin/plugin.js';
 import { nowIso } from '../../src/db/index.js';
 import { newId, sha256Hex } from '../../src/shared/ids.js';
 import { Client, decodeEntities } from '../helpers/browser-client.js';
-import { DIALECTS, startTestShop, type TestShop } from '../helpers/shop.js';
+import { DIALECTS, type TestShop, cliEnv, startTestShop } from '../helpers/shop.js';
 
 const run = promisify(execFile);
 const MAX_FAILED = 5;
@@ -36,13 +36,6 @@ async function freshCode(secret: string): Promise<string> {
   }
 }
 
-function cliEnv(shop: TestShop): NodeJS.ProcessEnv {
-  return {
-    ...process.env, MAMORI_DATA_DIR: shop.dataDir, LOG_LEVEL: 'silent', NODE_ENV: 'test', PUBLIC_URL: shop.url,
-    MAMORI_COOKIE_SECRET: shop.config.secrets.cookieSecret, PSP_API_KEY: shop.config.secrets.pspApiKey, PSP_WEBHOOK_SECRET: shop.config.secrets.pspWebhookSecret,
-    ...(shop.config.databaseUrl ? { DATABASE_URL: shop.config.databaseUrl } : {}),
-  };
-}
 
 function assertAdminHeaders(headers: Headers, what: string): void {
   assert.equal(headers.get('content-security-policy'), ADMIN_CSP, `CSP on ${what}`);

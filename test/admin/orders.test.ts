@@ -7,6 +7,7 @@ import { addDays, jstDate } from '../../src/shared/time.js';
 import { signedInStaff } from '../helpers/admin.js';
 import { Client, decodeEntities, guestForm, type Page } from '../helpers/browser-client.js';
 import { DIALECTS, startTestShop, type TestShop } from '../helpers/shop.js';
+import { parseCsv } from '../helpers/csv.js';
 
 const A = '/admin';
 
@@ -45,38 +46,6 @@ async function placeOrder(shop: TestShop, form: Record<string, string>, items: [
   return { id, buyer: c, page };
 }
 
-/** A minimal RFC 4180 reader for the files under test. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (ch === '\r' && text[i + 1] === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-      i++;
-    } else cell += ch;
-  }
-  if (cell || row.length) {
-    row.push(cell);
-    rows.push(row);
-  }
-  return rows;
-}
 
 for (const { dialect, skip } of DIALECTS) {
   describe(`admin orders on ${dialect}`, { skip }, () => {

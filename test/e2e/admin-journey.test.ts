@@ -7,8 +7,9 @@ import { Secret, TOTP } from 'otpauth';
 import type { Locator, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { Client, guestForm } from '../helpers/browser-client.js';
-import { startTestShop, type TestShop } from '../helpers/shop.js';
+import { type TestShop, cliEnv, startTestShop } from '../helpers/shop.js';
 import { launchBrowser, newVisitor, screenshot, skip, type BrowserHandle } from './helpers.js';
+import { parseCsv } from '../helpers/csv.js';
 
 /**
  * A new owner's first day, in a real Chromium, the way a person does it: `mamori admin create` on
@@ -26,14 +27,6 @@ const PRODUCT = '初摘みほうじ茶';
 const RECIPIENT = '茶野 花子';
 const TRACKING = '4321-8765-2109';
 
-/** The environment `npx mamori` would see on the shop's host. */
-function cliEnv(shop: TestShop): NodeJS.ProcessEnv {
-  return {
-    ...process.env, MAMORI_DATA_DIR: shop.dataDir, LOG_LEVEL: 'silent', NODE_ENV: 'test', PUBLIC_URL: shop.url,
-    MAMORI_COOKIE_SECRET: shop.config.secrets.cookieSecret, PSP_API_KEY: shop.config.secrets.pspApiKey, PSP_WEBHOOK_SECRET: shop.config.secrets.pspWebhookSecret,
-    ...(shop.config.databaseUrl ? { DATABASE_URL: shop.config.databaseUrl } : {}),
-  };
-}
 
 /** The code an authenticator app shows right now for `secret`. */
 function totpNow(secret: string): string {
@@ -46,38 +39,6 @@ function field(scope: Page | Locator, label: string): Locator {
   return scope.getByLabel(new RegExp(`^\\s*${escaped}\\s*(必須)?\\s*$`));
 }
 
-/** A minimal RFC 4180 reader (quoted cells, doubled quotes, CRLF). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && text[i + 1] === '\n') i++;
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-    } else cell += ch;
-  }
-  if (cell !== '' || row.length > 0) {
-    row.push(cell);
-    rows.push(row);
-  }
-  return rows;
-}
 
 describe('a new owner, from `mamori admin create` to the shipping CSV', { skip }, () => {
   let shop: TestShop;

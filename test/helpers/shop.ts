@@ -101,3 +101,12 @@ export async function startTestShop(opts: { dialect?: Dialect; workers?: boolean
     },
   };
 }
+
+/** The environment for running the CLI (`node bin/mamori.js …`) against a test shop. */
+export function cliEnv(shop: TestShop): NodeJS.ProcessEnv {
+  return {
+    ...process.env, MAMORI_DATA_DIR: shop.dataDir, LOG_LEVEL: 'silent', NODE_ENV: 'test', PUBLIC_URL: shop.url, PSP_PUBLIC_URL: shop.pspUrl,
+    MAMORI_COOKIE_SECRET: shop.config.secrets.cookieSecret, PSP_API_KEY: shop.config.secrets.pspApiKey, PSP_WEBHOOK_SECRET: shop.config.secrets.pspWebhookSecret,
+    ...(shop.config.databaseUrl ? { DATABASE_URL: shop.config.databaseUrl } : {}),
+  };
+}

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { containsCardNumber, inspectFields, luhnValid as luhnValidForTest } from '../../src/payments/tripwire.js';
 import { Client, guestForm } from '../helpers/browser-client.js';
-import { DIALECTS, startTestShop, type TestShop } from '../helpers/shop.js';
+import { cliEnv, DIALECTS, startTestShop, type TestShop } from '../helpers/shop.js';
 
 const run = promisify(execFile);
 
@@ -111,7 +111,7 @@ for (const { dialect, skip } of DIALECTS) {
       assert.equal(refused.status, 422);
       assert.match(refused.html, /一時停止/);
       // Status as the CLI reports it.
-      const env = { ...process.env, MAMORI_DATA_DIR: shop.dataDir, LOG_LEVEL: 'silent', ...(shop.config.databaseUrl ? { DATABASE_URL: shop.config.databaseUrl } : {}) };
+      const env = cliEnv(shop);
       const st = JSON.parse((await run(process.execPath, ['bin/mamori.js', 'status', '--json'], { env })).stdout) as { cardPayments: string; alerts: { id: string; severity: string; kind: string; detectedAt: string; message: string }[] };
       assert.equal(st.cardPayments, 'suspended');
       assert.ok(Array.isArray(st.alerts));
@@ -144,9 +144,7 @@ for (const { dialect, skip } of DIALECTS) {
       assert.match(back.html, /ご注文ありがとうございました/);
       const order = await db().selectFrom('orders').selectAll().where('orderer_email', '=', 'retry@example.jp').executeTakeFirstOrThrow();
       assert.equal(order.payment_status, 'paid');
-      const env = { ...process.env, MAMORI_DATA_DIR: shop.dataDir, LOG_LEVEL: 'silent', PSP_PORT: String(new URL(shop.pspUrl).port), ...(shop.config.databaseUrl ? { DATABASE_URL: shop.config.databaseUrl } : {}) };
-      // The CLI reads the shop's secrets from the environment here (the test shop's are not in data/).
-      Object.assign(env, { MAMORI_COOKIE_SECRET: shop.config.secrets.cookieSecret, PSP_API_KEY: shop.config.secrets.pspApiKey, PSP_WEBHOOK_SECRET: shop.config.secrets.pspWebhookSecret });
+      const env = cliEnv(shop);
       const part = await run(process.execPath, ['bin/mamori.js', 'payments', 'refund', order.order_number, '--amount', '100'], { env });
       assert.match(part.stdout, /100 yen \(partially_refunded\)/);
       await assert.rejects(run(process.execPath, ['bin/mamori.js', 'payments', 'refund', order.order_number, '--amount', String(order.total_yen)], { env }), /返金額は1円から/);

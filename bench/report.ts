@@ -108,7 +108,7 @@ export function markdownSection(r: StorefrontReport): string {
     row(r.product),
     row(r.category),
     '',
-    `Shop process RSS (VmRSS, sampled every 250 ms): ${rss(r.idleRssMb)} after start, peak ${rss(r.peakRssMb)}.`,
+    `Shop process RSS (VmRSS, sampled every 250 ms): ${rss(r.idleRssMb)} after start, peak ${rss(r.peakRssMb)}; shop started with node flags \`${(process.env.BENCH_SHOP_NODE_ARGS ?? '--max-old-space-size=160') || '(none)'}\` (the README's production recommendation; without the heap cap the peak was about 320 MB at the same throughput).`,
     'Server CPU is the process\'s user + system time during the measurement divided by the responses: unlike',
     'requests/s it moves less (though not nothing) when other work shares the machine. Where the time goes:',
     '`node --import tsx bench/profile.ts product` (or `category`) CPU-profiles the shop under the same load.',

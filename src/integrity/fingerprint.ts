@@ -98,7 +98,19 @@ export async function recordAuditedFingerprint(
 ): Promise<IntegrityFingerprintTable> {
   const env = opts.env ?? processEnvironment;
   if (!env) throw new Error('recordAuditedFingerprint: setFingerprintEnvironment() was not called at start');
-  const { fingerprint, components } = await computeFingerprint(db, env);
+  const computed = await computeFingerprint(db, env);
+  let { fingerprint, components } = computed;
+  if ((opts.source ?? 'audited') === 'audited') {
+    // An audited change is a database change (staff, payment or bank settings): it never restates the
+    // environment parts. Those stay as last recorded, so a process started with other variables (a
+    // CLI run without the server's PSP_PUBLIC_URL, say) does not make the running shop see tampering.
+    const previous = (await latestRecords(db)).find((r) => macValid(env.macKey, r));
+    if (previous) {
+      const before = JSON.parse(previous.components) as Partial<FingerprintComponents>;
+      components = { ...components, provider: before.provider ?? components.provider, admin: before.admin ?? components.admin };
+      fingerprint = sha256(canonicalJson(components));
+    }
+  }
   const base = { id: newId('ifp'), at: nowIso(), fingerprint, components: canonicalJson(components), reason: reason.trim().slice(0, 300) || 'audited change', source: opts.source ?? 'audited' } as const;
   const row: IntegrityFingerprintTable = { ...base, mac: rowMac(env.macKey, base) };
   await integrityDb(db).insertInto('integrity_fingerprints').values(row).execute();
@@ -120,7 +132,7 @@ export interface FingerprintMonitorOptions {
   logger?: IntegrityLogger;
 }
 
-async function latestRecords(db: Db): Promise<IntegrityFingerprintTable[]> {
+async function latestRecords(db: DbOrTx): Promise<IntegrityFingerprintTable[]> {
   const idb = integrityDb(db);
   const latest = await idb.selectFrom('integrity_fingerprints').selectAll().orderBy('at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
   if (!latest) return [];

@@ -105,6 +105,19 @@ for (const { dialect, skip } of DIALECTS) {
       assert.ok(!r2.ok && r2.changed.includes('admin'));
     });
 
+    test('an audited change made by a process with other variables (a CLI run) does not restate the environment', async () => {
+      const m = monitor(new RecordingAlerts());
+      assert.ok((await m.check()).ok);
+      // e.g. `npx mamori admin create` run without the server's PSP_PUBLIC_URL
+      const cli = { ...env, provider: { ...env.provider, origin: 'http://127.0.0.1:3100-other' }, admin: { ...env.admin, allowCidrs: [] } };
+      await h.db.insertInto('staff').values(staffRow(`cli-${dialect}@example.jp`, 'owner')).execute();
+      await recordAuditedFingerprint(h.db, 'staff.create', { env: cli });
+      assert.ok((await m.check()).ok, 'the running shop sees no tampering');
+      // …while the changed environment itself is still noticed by a process that has it.
+      const r = await monitor(new RecordingAlerts(), cli).check();
+      assert.ok(!r.ok && r.changed.includes('provider'));
+    });
+
     test('a fingerprint record written straight into the database is not believed; deleted records are noticed', async () => {
       const alerts = new RecordingAlerts();
       const m = monitor(alerts);

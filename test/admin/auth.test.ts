@@ -3,12 +3,13 @@ import { execFile } from 'node:child_process';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { Algorithm, hash } from '@node-rs/argon2';
-import { Secret, TOTP } from 'otpauth';
+import { Secret } from 'otpauth';
 import { ADMIN_COOKIE, ADMIN_CSP } from '../../src/admin/plugin.js';
 import { nowIso } from '../../src/db/index.js';
 import { newId, sha256Hex } from '../../src/shared/ids.js';
 import { Client, decodeEntities } from '../helpers/browser-client.js';
 import { DIALECTS, type TestShop, cliEnv, startTestShop } from '../helpers/shop.js';
+import { codeAt, freshCode } from '../helpers/admin.js';
 
 const run = promisify(execFile);
 const MAX_FAILED = 5;
@@ -16,25 +17,6 @@ const OWNER = 'owner@example.jp';
 const OWNER_PASSWORD = 'cha-no-ma-de-ocha-2026';
 const GENERIC_LOGIN_ERROR = 'メールアドレスまたはパスワードが正しくないか、現在ログインできないアカウントです。';
 
-/** TOTP codes the way an authenticator app makes them; never the same time step twice per secret. */
-const usedSteps = new Map<string, number>();
-function codeAt(secret: string, step: number): string {
-  return TOTP.generate({ secret: Secret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: 30, timestamp: step * 30_000 + 1000 });
-}
-async function freshCode(secret: string): Promise<string> {
-  for (;;) {
-    const now = Date.now();
-    const cur = Math.floor(now / 30_000);
-    // The shop accepts one step either side; the step before is only used well before it expires.
-    const lowest = now % 30_000 < 25_000 ? cur - 1 : cur;
-    const step = Math.max(lowest, (usedSteps.get(secret) ?? -Infinity) + 1);
-    if (step <= cur + 1) {
-      usedSteps.set(secret, step);
-      return codeAt(secret, step);
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
 
 
 function assertAdminHeaders(headers: Headers, what: string): void {

@@ -1,27 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Secret, TOTP } from 'otpauth';
 import { ADMIN_COOKIE } from '../../src/admin/plugin.js';
 import { sha256Hex } from '../../src/shared/ids.js';
-import { signedInStaff } from '../helpers/admin.js';
+import { freshCode, signedInStaff } from '../helpers/admin.js';
 import { Client, decodeEntities } from '../helpers/browser-client.js';
 import { DIALECTS, startTestShop, type TestShop } from '../helpers/shop.js';
 
-const usedSteps = new Map<string, number>();
-/** A current TOTP code as an authenticator app shows it, never the same time step twice per secret. */
-async function freshCode(secret: string): Promise<string> {
-  for (;;) {
-    const now = Date.now();
-    const cur = Math.floor(now / 30_000);
-    const lowest = now % 30_000 < 25_000 ? cur - 1 : cur;
-    const step = Math.max(lowest, (usedSteps.get(secret) ?? -Infinity) + 1);
-    if (step <= cur + 1) {
-      usedSteps.set(secret, step);
-      return TOTP.generate({ secret: Secret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: 30, timestamp: step * 30_000 + 1000 });
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
 
 const PASSWORD = 'kuki-cha-to-wagashi-9';
 

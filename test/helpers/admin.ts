@@ -3,6 +3,7 @@ import type { Services } from '../../src/app/services.js';
 import type { StaffRole } from '../../src/admin/tables.js';
 import { newId } from '../../src/shared/ids.js';
 import { ADMIN_COOKIE } from '../../src/admin/plugin.js';
+import { Secret, TOTP } from 'otpauth';
 import type { Client } from './browser-client.js';
 
 /**
@@ -26,4 +27,30 @@ export async function signedInStaff(services: Services, client: Client, role: St
   await services.staffSessions.markMfaPassed(sha256Hex(token));
   client.setCookie(ADMIN_COOKIE, token);
   return { staffId, token };
+}
+
+/** The TOTP code of a secret at a 30-second time step. */
+export function codeAt(secret: string, step: number): string {
+  return TOTP.generate({ secret: Secret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: 30, timestamp: step * 30_000 + 1000 });
+}
+
+const usedSteps = new Map<string, number>();
+
+/**
+ * A current TOTP code as an authenticator app shows it, never the same time step twice per secret
+ * (the shop refuses a replayed step). The shop accepts one step either side; the step before is only
+ * used well before it expires.
+ */
+export async function freshCode(secret: string): Promise<string> {
+  for (;;) {
+    const now = Date.now();
+    const cur = Math.floor(now / 30_000);
+    const lowest = now % 30_000 < 25_000 ? cur - 1 : cur;
+    const step = Math.max(lowest, (usedSteps.get(secret) ?? -Infinity) + 1);
+    if (step <= cur + 1) {
+      usedSteps.set(secret, step);
+      return codeAt(secret, step);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }

@@ -1,4 +1,4 @@
-import { sql, type Expression, type ExpressionBuilder, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type RawBuilder, type SqlBool } from 'kysely';
 import type { AuditLog } from '../admin/audit.js';
 import { AppError, conflict, notFound } from '../app/errors.js';
 import type { Db } from '../db/index.js';
@@ -55,13 +55,6 @@ export interface BankTransferReceiptTable {
   recorded_by: string;
 }
 
-export type OrderAdminTables = {
-  order_notes: OrderNoteTable;
-  order_shipments: OrderShipmentTable;
-  bank_transfer_receipts: BankTransferReceiptTable;
-};
-
-type AdminDatabase = Database & OrderAdminTables;
 
 // ---------------------------------------------------------------------------------------------
 // Carriers and tracking numbers.
@@ -160,7 +153,7 @@ const PHONE_NOISE: (readonly [string, string])[] = [
   ...'０１２３４５６７８９'.split('').map((c, i) => [c, String(i)] as const),
 ];
 
-function filterExpr(eb: ExpressionBuilder<AdminDatabase, 'orders'>, f: OrderFilter, extra: Expression<SqlBool>[] = []): Expression<SqlBool> {
+function filterExpr(eb: ExpressionBuilder<Database, 'orders'>, f: OrderFilter, extra: Expression<SqlBool>[] = []): Expression<SqlBool> {
   const and: Expression<SqlBool>[] = [...extra];
   if (f.status) and.push(eb('status', '=', f.status));
   if (f.payment) and.push(eb('payment_method', '=', f.payment));
@@ -271,8 +264,6 @@ export const MAX_EXPORT_ORDERS = 5000;
  * changes the order and records an order event in one transaction, then appends to the audit log.
  */
 export class OrderAdminService {
-  private readonly db: Kysely<AdminDatabase>;
-
   constructor(
     /** The shop's database; transactions run on it so other domains' helpers can take them. */
     private readonly base: Db,
@@ -280,12 +271,10 @@ export class OrderAdminService {
     private readonly payments: PaymentService,
     private readonly settings: SettingsService,
     private readonly audit: AuditLog,
-  ) {
-    this.db = base.withTables<OrderAdminTables>();
-  }
+  ) {}
 
   async search(f: OrderFilter, page: number, perPage: number): Promise<{ rows: OrderTable[]; total: number }> {
-    const base = this.db.selectFrom('orders').where((eb) => filterExpr(eb, f));
+    const base = this.base.selectFrom('orders').where((eb) => filterExpr(eb, f));
     const count = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
     const rows = await base.selectAll().orderBy('placed_at', 'desc').orderBy('id', 'desc').limit(perPage).offset((page - 1) * perPage).execute();
     return { rows, total: Number(count?.n ?? 0) };
@@ -296,7 +285,7 @@ export class OrderAdminService {
    * out orders that must never be shipped (unpaid card sessions, cancellations).
    */
   async forExport(f: OrderFilter, opts: { shippable: boolean }): Promise<ExportOrder[]> {
-    const orders = await this.db
+    const orders = await this.base
       .selectFrom('orders')
       .selectAll()
       .where((eb) => filterExpr(eb, f, opts.shippable ? [eb('status', 'not in', ['pending_payment', 'cancelled'])] : []))
@@ -310,7 +299,7 @@ export class OrderAdminService {
     const byOrder = new Map<string, OrderLineTable[]>();
     for (let i = 0; i < orders.length; i += 500) {
       const ids = orders.slice(i, i + 500).map((o) => o.id);
-      const lines = await this.db.selectFrom('order_lines').selectAll().where('order_id', 'in', ids).orderBy('order_id').orderBy('line_no').execute();
+      const lines = await this.base.selectFrom('order_lines').selectAll().where('order_id', 'in', ids).orderBy('order_id').orderBy('line_no').execute();
       for (const l of lines) byOrder.set(l.order_id, [...(byOrder.get(l.order_id) ?? []), l]);
     }
     return orders.map((o) => ({ ...o, lines: byOrder.get(o.id) ?? [] }));
@@ -322,14 +311,14 @@ export class OrderAdminService {
     const [lines, payments, events, notes, shipments, receipt, mails] = await Promise.all([
       this.orders.lines(id),
       this.payments.listForOrder(id),
-      this.db.selectFrom('order_events').selectAll().where('order_id', '=', id).orderBy('at').orderBy('id').execute(),
-      this.db.selectFrom('order_notes').selectAll().where('order_id', '=', id).orderBy('at', 'desc').orderBy('id', 'desc').execute(),
-      this.db.selectFrom('order_shipments').selectAll().where('order_id', '=', id).orderBy('recorded_at', 'desc').orderBy('id', 'desc').execute(),
-      this.db.selectFrom('bank_transfer_receipts').selectAll().where('order_id', '=', id).executeTakeFirst(),
+      this.base.selectFrom('order_events').selectAll().where('order_id', '=', id).orderBy('at').orderBy('id').execute(),
+      this.base.selectFrom('order_notes').selectAll().where('order_id', '=', id).orderBy('at', 'desc').orderBy('id', 'desc').execute(),
+      this.base.selectFrom('order_shipments').selectAll().where('order_id', '=', id).orderBy('recorded_at', 'desc').orderBy('id', 'desc').execute(),
+      this.base.selectFrom('bank_transfer_receipts').selectAll().where('order_id', '=', id).executeTakeFirst(),
       this.mailsFor(id),
     ]);
     const paymentEvents = payments.length
-      ? await this.db.selectFrom('payment_events').selectAll().where('payment_id', 'in', payments.map((p) => p.id)).orderBy('at').orderBy('id').execute()
+      ? await this.base.selectFrom('payment_events').selectAll().where('payment_id', 'in', payments.map((p) => p.id)).orderBy('at').orderBy('id').execute()
       : [];
     return {
       order, lines, events, notes, shipments, mails,
@@ -341,7 +330,7 @@ export class OrderAdminService {
 
   /** Mails queued for the order: the confirmation, its resends and the shipping notice. */
   private mailsFor(id: string): Promise<OrderDetail['mails']> {
-    return this.db
+    return this.base
       .selectFrom('outbox')
       .select(['id', 'dedupe_key', 'kind', 'to_address', 'subject', 'status', 'created_at', 'sent_at', 'attempts', 'last_error'])
       .where((eb) =>
@@ -404,7 +393,6 @@ export class OrderAdminService {
       const res = await trx.updateTable('orders').set({ status: 'shipped', updated_at: nowIso() }).where('id', '=', id).where('status', '=', o.status).executeTakeFirst();
       if (Number(res.numUpdatedRows) !== 1) throw stale();
       await trx
-        .withTables<OrderAdminTables>()
         .insertInto('order_shipments')
         .values({ id: newId('shp'), order_id: id, carrier: input.carrier, tracking_number: input.tracking, recorded_at: nowIso(), recorded_by: actor })
         .execute();
@@ -421,7 +409,6 @@ export class OrderAdminService {
     if (o.status !== 'shipped' && o.status !== 'delivered') throw conflict('not_shipped', '追跡番号の訂正は発送済みのご注文だけです。発送時は「発送済みにする」から入力してください。');
     await this.base.transaction().execute(async (trx) => {
       await trx
-        .withTables<OrderAdminTables>()
         .insertInto('order_shipments')
         .values({ id: newId('shp'), order_id: id, carrier: input.carrier, tracking_number: input.tracking, recorded_at: nowIso(), recorded_by: actor })
         .execute();
@@ -499,7 +486,6 @@ export class OrderAdminService {
     try {
       await this.base.transaction().execute(async (trx) => {
         await trx
-          .withTables<OrderAdminTables>()
           .insertInto('bank_transfer_receipts')
           .values({ id: newId('btr'), order_id: id, amount_yen: input.amountYen, received_on: input.receivedOn, recorded_at: nowIso(), recorded_by: actor })
           .execute();
@@ -525,7 +511,7 @@ export class OrderAdminService {
     await this.load(id);
     const noteId = newId('ont');
     await this.base.transaction().execute(async (trx) => {
-      await trx.withTables<OrderAdminTables>().insertInto('order_notes').values({ id: noteId, order_id: id, at: nowIso(), author: actor, body }).execute();
+      await trx.insertInto('order_notes').values({ id: noteId, order_id: id, at: nowIso(), author: actor, body }).execute();
       await addOrderEvent(trx, id, 'note_added', `${noteId} by ${actor}`);
     });
     await this.audited(actor, 'note', id, { noteId, length: body.length });
@@ -563,7 +549,7 @@ export class OrderAdminService {
   /** Orders placed today (JST) that count: not an unpaid card session, not cancelled. */
   async todayStats(now = new Date()): Promise<{ count: number; totalYen: number }> {
     const today = jstDate(now);
-    const row = await this.db
+    const row = await this.base
       .selectFrom('orders')
       .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('total_yen').as('total')])
       .where('placed_at', '>=', jstDayStart(today))
@@ -575,7 +561,7 @@ export class OrderAdminService {
 
   /** Bank transfers still awaited: how many, the oldest, and how many are past the due date. */
   async unpaidBankTransfers(dueDays: number, now = new Date()): Promise<{ count: number; overdue: number; oldest: Pick<OrderTable, 'id' | 'order_number' | 'placed_at' | 'orderer_name' | 'total_yen'> | null }> {
-    const base = this.db.selectFrom('orders').where('payment_method', '=', 'bank_transfer').where('payment_status', '=', 'pending').where('status', '=', 'new');
+    const base = this.base.selectFrom('orders').where('payment_method', '=', 'bank_transfer').where('payment_status', '=', 'pending').where('status', '=', 'new');
     const dueBefore = jstDayStart(addDays(jstDate(now), -dueDays));
     const [count, overdue, oldest] = await Promise.all([
       base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst(),
@@ -587,7 +573,7 @@ export class OrderAdminService {
 
   /** Active variants with little stock left, fewest first. */
   lowStock(threshold = 5, limit = 20): Promise<{ variant_id: string; product_id: string; sku: string; product_name: string; variant_name: string; stock: number }[]> {
-    return this.db
+    return this.base
       .selectFrom('variants as v')
       .innerJoin('products as p', 'p.id', 'v.product_id')
       .select(['v.id as variant_id', 'v.product_id', 'v.sku', 'p.name_ja as product_name', 'v.name_ja as variant_name', 'v.stock'])
@@ -607,7 +593,7 @@ export class OrderAdminService {
   async salesByDay(days: number, now = new Date()): Promise<DailySales[]> {
     const today = jstDate(now);
     const first = addDays(today, -(days - 1));
-    const rows = await this.db
+    const rows = await this.base
       .selectFrom('orders')
       .select(['placed_at', 'total_yen'])
       .where('placed_at', '>=', jstDayStart(first))

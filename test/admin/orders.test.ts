@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { migrations as orderAdminMigrations } from '../../src/checkout/admin-migrations.js';
 import { B2_HEADER, ORDER_CSV_HEADER, SAGAWA_HEADER } from '../../src/checkout/exports.js';
-import { allMigrations, type MigrationDb } from '../../src/db/migrate.js';
 import { addDays, jstDate } from '../../src/shared/time.js';
 import { signedInStaff } from '../helpers/admin.js';
 import { Client, decodeEntities, guestForm, type Page } from '../helpers/browser-client.js';
@@ -10,15 +8,6 @@ import { DIALECTS, startTestShop, type TestShop } from '../helpers/shop.js';
 import { parseCsv } from '../helpers/csv.js';
 
 const A = '/admin';
-
-/**
- * The order back office's tables come from src/checkout/admin-migrations.ts. Until that file is
- * listed in src/db/migrate.ts, the test applies it itself; afterwards this does nothing.
- */
-async function ensureOrderAdminTables(shop: TestShop): Promise<void> {
-  if ('0082_order_admin' in allMigrations) return;
-  for (const m of Object.values(orderAdminMigrations)) await m.up(shop.shop.services.handle.db as unknown as MigrationDb);
-}
 
 async function addToCart(c: Client, slug: string, quantity = '1'): Promise<string> {
   await c.get(`/products/${slug}`);
@@ -54,7 +43,6 @@ for (const { dialect, skip } of DIALECTS) {
     let staffEmail: string;
     before(async () => {
       shop = await startTestShop({ dialect });
-      await ensureOrderAdminTables(shop);
       staff = new Client(shop.url);
       staffEmail = `orders-staff-${dialect}@example.jp`;
       await signedInStaff(shop.shop.services, staff, 'staff', staffEmail);

@@ -127,16 +127,21 @@ export function installPanTripwire(app: FastifyInstance, deps: { alerts: AlertSe
     throw new CardDataRefused();
   };
 
-  app.addHook('onRequest', async (req) => {
+  // Callback style: most requests have no query string, and this runs on every one of them.
+  app.addHook('onRequest', (req, _reply, done) => {
     const q = req.url.indexOf('?');
-    if (q < 0) return;
-    const t = inspectFields(new URLSearchParams(req.url.slice(q + 1)));
-    if (t) await trip(req, t, 'query');
+    const t = q < 0 ? null : inspectFields(new URLSearchParams(req.url.slice(q + 1)));
+    if (!t) return done();
+    trip(req, t, 'query').then(() => done(), (err: Error) => done(err));
   });
 
   // Before any parser: the raw body is read once (bounded), inspected, then handed on unchanged.
-  app.addHook('preParsing', async (req, _reply, payload) => {
-    if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) return payload;
+  app.addHook('preParsing', (req, _reply, payload, done) => {
+    if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) return done(null, payload);
+    inspectBody(req, payload).then((replay) => done(null, replay), (err: Error) => done(err));
+  });
+
+  const inspectBody = async (req: FastifyRequest, payload: AsyncIterable<unknown>): Promise<Readable> => {
     const chunks: Buffer[] = [];
     let size = 0;
     // A route may allow a larger body (image uploads); it is still read and inspected in full.
@@ -159,5 +164,5 @@ export function installPanTripwire(app: FastifyInstance, deps: { alerts: AlertSe
     const replay = Readable.from([raw]) as Readable & { receivedEncodedLength?: number };
     replay.receivedEncodedLength = raw.length;
     return replay;
-  });
+  };
 }

@@ -52,7 +52,20 @@ export function installRequestContext(app: FastifyInstance, config: Config, sess
 
   app.decorateRequest('visitor', null as unknown as Visitor);
 
-  app.addHook('onRequest', async (req, reply) => {
+  // A returning visitor's token hash and CSRF token are pure functions of the cookie: keep the
+  // last few thousand so a browsing visitor costs no hashing per page (bounded: cleared when full).
+  const derived = new Map<string, { hash: string; csrf: string }>();
+  const derive = (token: string): { hash: string; csrf: string } => {
+    let d = derived.get(token);
+    if (!d) {
+      d = { hash: SessionService.hash(token), csrf: csrfFor(config.secrets.cookieSecret, token) };
+      if (derived.size >= 20_000) derived.clear();
+      derived.set(token, d);
+    }
+    return d;
+  };
+
+  app.addHook('onRequest', (req, reply, done) => {
     const raw = req.cookies[SESSION_COOKIE];
     let token = raw && TOKEN_RE.test(raw) ? raw : '';
     const isNew = !token;
@@ -67,15 +80,14 @@ export function installRequestContext(app: FastifyInstance, config: Config, sess
       reply.setCookie(LANG_COOKIE, lang, { ...cookieOpts, httpOnly: true });
     }
     let cached: Promise<SessionState> | null = null;
-    let tokenHash: string | null = null;
-    let csrf: string | null = null;
+    let d: { hash: string; csrf: string } | null = null;
     const visitor: Visitor = {
       token,
       get tokenHash() {
-        return (tokenHash ??= SessionService.hash(visitor.token));
+        return (d ??= derive(visitor.token)).hash;
       },
       get csrfToken() {
-        return (csrf ??= csrfFor(config.secrets.cookieSecret, visitor.token));
+        return (d ??= derive(visitor.token)).csrf;
       },
       lang,
       t: translator(lang),
@@ -86,26 +98,27 @@ export function installRequestContext(app: FastifyInstance, config: Config, sess
       },
       setToken(next: string) {
         visitor.token = next;
-        tokenHash = null;
-        csrf = null;
+        d = null;
         cached = null;
         reply.setCookie(SESSION_COOKIE, next, cookieOpts);
       },
     };
     req.visitor = visitor;
+    done();
   });
 
   // CSRF: every state-changing request carries the token derived from this visitor's cookie
   // (a form field or header), and a browser that says the request is cross-site is refused outright.
-  app.addHook('preHandler', async (req) => {
-    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return;
-    if (req.routeOptions.config.csrf === false) return;
-    if (req.headers['sec-fetch-site'] === 'cross-site') throw forbidden('他のサイトからの送信は受け付けていません。');
+  app.addHook('preHandler', (req, _reply, done) => {
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return done();
+    if (req.routeOptions.config.csrf === false) return done();
+    if (req.headers['sec-fetch-site'] === 'cross-site') return done(forbidden('他のサイトからの送信は受け付けていません。'));
     const body = req.body as Record<string, unknown> | undefined;
     const sent = typeof body?._csrf === 'string' ? body._csrf : req.headers['x-csrf-token'];
     if (typeof sent !== 'string' || !req.cookies[SESSION_COOKIE] || !safeEqual(sent, req.visitor.csrfToken)) {
-      throw new CsrfError();
+      return done(new CsrfError());
     }
+    done();
   });
 }
 

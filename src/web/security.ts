@@ -25,15 +25,21 @@ export function installSecurityHeaders(app: FastifyInstance, opts: { providerOri
     .filter((d) => opts.tls || d !== 'upgrade-insecure-requests')
     .join('; ');
   const reportingEndpoints = `csp="${opts.publicUrl}/csp-report"`;
-  app.addHook('onSend', async (req, reply) => {
-    reply.header('content-security-policy', csp);
-    reply.header('reporting-endpoints', reportingEndpoints);
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'strict-origin-when-cross-origin');
-    reply.header('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()');
-    reply.header('cross-origin-opener-policy', 'same-origin');
-    reply.header('cross-origin-resource-policy', 'same-origin');
-    reply.header('x-frame-options', 'DENY');
-    if (opts.tls) reply.header('strict-transport-security', 'max-age=63072000; includeSubDomains');
+  const headers: Record<string, string> = {
+    'content-security-policy': csp,
+    'reporting-endpoints': reportingEndpoints,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'strict-origin-when-cross-origin',
+    'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()',
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-resource-policy': 'same-origin',
+    'x-frame-options': 'DENY',
+  };
+  if (opts.tls) headers['strict-transport-security'] = 'max-age=63072000; includeSubDomains';
+  // A callback hook, not an async one: it runs on every response, and a promise per hook shows
+  // in the storefront's CPU profile.
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    reply.headers(headers);
+    done(null, payload);
   });
 }

@@ -8,13 +8,17 @@
  *   BENCH_CHECKOUT_DURATION=<s>   measuring time (default 15)
  *   BENCH_CHECKOUT_BUYERS=<n>     concurrent buyers (default 24)
  *   BENCH_NO_WRITE=1              print only
+ *   BENCH_PROFILE_OUT=<file>      CPU-profile the shop process during the measured run and print
+ *                                 where the time goes (as bench/profile.ts does for pages)
  */
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Client, guestForm } from '../test/helpers/browser-client.js';
 import { killAllChildren, startChild } from './child.js';
+import { summarise, type CpuProfile } from './profile-summary.js';
 import { writeSection } from './report.js';
+import { readFileSync } from 'node:fs';
 
 const ROOT = join(import.meta.dirname, '..');
 const DOC = join(ROOT, 'docs', 'performance.md');
@@ -39,7 +43,15 @@ async function buyOnce(shopUrl: string, pspUrl: string, variantId: string, n: nu
 async function main(): Promise<number> {
   const duration = Number(process.env.BENCH_CHECKOUT_DURATION ?? '15');
   const buyers = Number(process.env.BENCH_CHECKOUT_BUYERS ?? '24');
-  const shop = await startChild({ name: 'shop', script: join(ROOT, 'bench', 'shop-server.ts'), cwd: ROOT, env: { LOG_LEVEL: 'warn', MAMORI_WORKERS: '1' } });
+  const profileOut = process.env.BENCH_PROFILE_OUT;
+  let profileWritten: (() => void) | null = null;
+  const shop = await startChild({
+    name: 'shop', script: join(ROOT, 'bench', 'shop-server.ts'), cwd: ROOT,
+    env: { LOG_LEVEL: 'warn', MAMORI_WORKERS: '1', ...(profileOut ? { BENCH_PROFILE_FILE: profileOut } : {}) },
+    onMessage: (msg) => {
+      if (msg.bench === 'profile') profileWritten?.();
+    },
+  });
   try {
     const dataDir = String(shop.info.dataDir);
     const pspUrl = String(shop.info.pspUrl);
@@ -56,6 +68,7 @@ async function main(): Promise<number> {
     let completed = 0;
     let failed = 0;
     let seq = 0;
+    if (profileOut) process.kill(shop.pid, 'SIGUSR2');
     const started = Date.now();
     const until = started + duration * 1000;
     const loadBefore = loadavg()[0] ?? 0;
@@ -73,6 +86,12 @@ async function main(): Promise<number> {
     );
     const elapsed = (Date.now() - started) / 1000;
     const perSecond = completed / elapsed;
+    if (profileOut) {
+      const written = new Promise<void>((resolve) => (profileWritten = resolve));
+      process.kill(shop.pid, 'SIGUSR2');
+      await written;
+      console.log(summarise(JSON.parse(readFileSync(profileOut, 'utf8')) as CpuProfile, Number(process.env.BENCH_PROFILE_TOP ?? '40')));
+    }
 
     // Let webhooks and mail settle, then check the books.
     await new Promise((r) => setTimeout(r, 3000));

@@ -53,3 +53,22 @@ export function pdfToBuffer(doc: Pdf): Promise<Buffer> {
     doc.end();
   });
 }
+
+/**
+ * A simple text document (reports, notices) from the Markdown subset the drafts use: `#`, `##`,
+ * `###` headings, `- ` list items, paragraphs, blank lines. Text is never interpreted further.
+ */
+export async function markdownPdf(markdown: string, info: { title: string; author?: string }): Promise<Buffer> {
+  const doc = createPdf(info);
+  const width = doc.page.width - doc.page.margins.left - doc.page.margins.right;
+  for (const line of markdown.split('\n')) {
+    const x = doc.page.margins.left;
+    if (line.startsWith('# ')) doc.font('jp-bold').fontSize(15).text(line.slice(2), x, undefined, { width, align: 'center' }).moveDown(0.6);
+    else if (line.startsWith('## ')) doc.moveDown(0.3).font('jp-bold').fontSize(12).text(line.slice(3), x, undefined, { width }).moveDown(0.2);
+    else if (line.startsWith('### ')) doc.font('jp-bold').fontSize(10.5).text(line.slice(4), x, undefined, { width }).moveDown(0.1);
+    else if (line.startsWith('- ')) doc.font('jp').fontSize(10).text(`・${line.slice(2)}`, x + mm(4), undefined, { width: width - mm(4) });
+    else if (line.trim() === '') doc.moveDown(0.5);
+    else doc.font('jp').fontSize(10).text(line, x, undefined, { width, lineGap: 2 });
+  }
+  return pdfToBuffer(doc);
+}

@@ -24,6 +24,7 @@ const NAV: { href: string; label: string; roles: string[] }[] = [
   { href: '/staff', label: 'スタッフ', roles: ['owner'] },
   { href: '/security', label: 'セキュリティ', roles: ['owner', 'security'] },
   { href: '/audit', label: '監査ログ', roles: ['owner', 'security'] },
+  { href: '/incidents', label: 'インシデント', roles: ['owner', 'security'] },
 ];
 
 export function AdminLayout(props: { c: AdminCtx; title: string; children: ComponentChildren }) {

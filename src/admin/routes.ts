@@ -7,6 +7,7 @@ import { orderRoutes } from './orders-routes.js';
 import { securityRoutes } from './security-routes.js';
 import { settingsAdminRoutes } from './settings-routes.js';
 import { staffRoutes } from './staff-routes.js';
+import { incidentAdminRoutes } from '../incidents/admin-routes.js';
 
 /** Every admin page, by domain. */
 export const ADMIN_MODULES: AdminRouteModule[] = [
@@ -18,4 +19,5 @@ export const ADMIN_MODULES: AdminRouteModule[] = [
   settingsAdminRoutes,
   securityRoutes,
   staffRoutes,
+  incidentAdminRoutes,
 ];

@@ -20,6 +20,7 @@ import type { IntegrityRuntime } from '../integrity/index.js';
 import { StaffSessions } from '../admin/sessions.js';
 import { SettingsService } from '../settings/service.js';
 import { RateLimiter } from '../shared/ratelimit.js';
+import { IncidentService } from '../incidents/records/service.js';
 import type { Config } from './config.js';
 
 /** The composition root: every service, built once from the config, each given what it needs. */
@@ -40,6 +41,7 @@ export interface Services {
   /** File watcher, release guard, settings fingerprint (started by startShop when enabled). */
   integrity: IntegrityRuntime | null;
   rateLimiter: RateLimiter;
+  incidents: IncidentService;
   mail: MailTransport;
   outbox: OutboxWorker;
   mediaDir: string;
@@ -77,6 +79,7 @@ export async function createServices(config: Config, opts: { provider?: PaymentP
     staffSessions: new StaffSessions(db, config.admin.idleMinutes),
     integrity: null,
     rateLimiter: new RateLimiter(db),
+    incidents: new IncidentService(db, audit, settings, config.publicUrl),
     mail, outbox,
     mediaDir: join(config.dataDir, 'media'),
     async close() {

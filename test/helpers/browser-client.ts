@@ -70,6 +70,14 @@ export class Client {
     return this.request(path);
   }
 
+  /** A download (PDF, CSV) as bytes, with this client's cookies; no redirects followed. */
+  async download(path: string): Promise<{ status: number; headers: Headers; body: Buffer }> {
+    const url = new URL(path, this.last?.url ?? this.base);
+    const res = await fetch(url, { headers: { cookie: this.cookieHeader(url) }, redirect: 'manual' });
+    this.store(url, res.headers);
+    return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
+  }
+
   /** The CSRF token of the last page. */
   csrf(): string {
     const m = /name="_csrf" value="([^"]+)"/.exec(this.last?.html ?? '');

@@ -11,6 +11,7 @@ import { StaffService } from '../admin/staff-service.js';
 import { field } from '../shared/validation.js';
 import { createServices } from './services.js';
 import { integrityCommand, releaseCommand } from '../integrity/cli.js';
+import { backupCommand } from '../privacy/cli.js';
 import { loadConfig, type Config } from './config.js';
 import { startShop } from './main.js';
 
@@ -37,6 +38,8 @@ Commands:
                Signed release manifest of every file the shop runs (docs/integrity.md)
   integrity check | accept-settings
                Re-verify files, release, settings fingerprint and audit chain now
+  backup [--out FILE] | backup verify FILE | restore FILE [--force]
+               Encrypted, checksummed backups (docs/privacy.md)
   help         Show this help
 
 Configuration comes from environment variables; see README.md.`;
@@ -235,6 +238,9 @@ export async function main(argv: string[]): Promise<number> {
         await services.close();
       }
     }
+    case 'backup':
+    case 'restore':
+      return backupCommand(command, rest, config);
     case 'help':
     case '--help':
     case '-h':

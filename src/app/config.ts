@@ -38,6 +38,11 @@ export interface Config {
     maxFailedLogins: number;
   };
   integrity: IntegrityConfig;
+  /**
+   * Where the master key comes from (src/privacy/keys.ts): MAMORI_MASTER_KEY (base64 of 32 bytes)
+   * or MAMORI_MASTER_KEY_FILE; otherwise a first start generates <dataDir>/keys/master.key (0600).
+   */
+  masterKey: { value: string | null; file: string | null };
   /** Card-testing defences (see docs/payments.md). */
   cardLimits: { windowMinutes: number; perIp: number; perSession: number; perEmail: number; declineBurst: { count: number; minutes: number } };
 }
@@ -58,6 +63,8 @@ const envSchema = z.object({
   PUBLIC_URL: z.string().url().optional(),
   MAMORI_DATA_DIR: z.string().default('./data'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL').optional(),
+  MAMORI_MASTER_KEY: z.string().regex(/^[A-Za-z0-9+/_-]{43}=?$/, 'MAMORI_MASTER_KEY must be 32 bytes in base64').optional(),
+  MAMORI_MASTER_KEY_FILE: z.string().optional(),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'SMTP_URL must be smtp:// or smtps://').optional(),
   MAIL_FROM: z.string().default('Mamori <shop@localhost>'),
   PSP_PORT: z.coerce.number().int().min(0).max(65535).default(3100),
@@ -122,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       maxFailedLogins: e.ADMIN_MAX_FAILED_LOGINS,
     },
     integrity: loadIntegrityConfig(env),
+    masterKey: { value: e.MAMORI_MASTER_KEY ?? null, file: e.MAMORI_MASTER_KEY_FILE ? resolve(e.MAMORI_MASTER_KEY_FILE) : null },
     cardLimits: {
       windowMinutes: e.CARD_ATTEMPTS_WINDOW_MINUTES,
       perIp: e.CARD_ATTEMPTS_PER_IP,

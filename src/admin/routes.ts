@@ -7,6 +7,8 @@ import { orderRoutes } from './orders-routes.js';
 import { securityRoutes } from './security-routes.js';
 import { settingsAdminRoutes } from './settings-routes.js';
 import { staffRoutes } from './staff-routes.js';
+import { catalogRequestAdminRoutes } from './catalog-requests-routes.js';
+import { paperRoutes } from './paper-routes.js';
 
 /** Every admin page, by domain. */
 export const ADMIN_MODULES: AdminRouteModule[] = [
@@ -18,4 +20,6 @@ export const ADMIN_MODULES: AdminRouteModule[] = [
   settingsAdminRoutes,
   securityRoutes,
   staffRoutes,
+  catalogRequestAdminRoutes,
+  paperRoutes,
 ];

@@ -21,6 +21,7 @@ import { StaffSessions } from '../admin/sessions.js';
 import { SettingsService } from '../settings/service.js';
 import { RateLimiter } from '../shared/ratelimit.js';
 import type { Config } from './config.js';
+import { CatalogRequestService } from '../catalog-requests/service.js';
 
 /** The composition root: every service, built once from the config, each given what it needs. */
 export interface Services {
@@ -43,6 +44,7 @@ export interface Services {
   mail: MailTransport;
   outbox: OutboxWorker;
   mediaDir: string;
+  catalogRequests: CatalogRequestService;
   close(): Promise<void>;
 }
 
@@ -79,6 +81,7 @@ export async function createServices(config: Config, opts: { provider?: PaymentP
     rateLimiter: new RateLimiter(db),
     mail, outbox,
     mediaDir: join(config.dataDir, 'media'),
+    catalogRequests: new CatalogRequestService(db),
     async close() {
       await outbox.stop();
       mail.close();

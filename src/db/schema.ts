@@ -10,6 +10,7 @@ import type { AlertTable } from '../alerts/tables.js';
 import type { AuditLogTable, StaffLoginTable, StaffSessionTable, StaffTable } from '../admin/tables.js';
 import type { SettingTable } from '../settings/tables.js';
 import type { LeaseTable, RateLimitTable } from '../shared/tables.js';
+import type { CatalogRequestTable } from '../catalog-requests/tables.js';
 
 /** The whole database as Kysely sees it; each domain folder owns the tables it declares. */
 export interface Database {
@@ -44,4 +45,5 @@ export interface Database {
   integrity_fingerprints: IntegrityFingerprintTable;
   csp_reports: CspReportTable;
   integrity_alert_sources: IntegrityAlertSourceTable;
+  catalog_requests: CatalogRequestTable;
 }

@@ -80,7 +80,10 @@ export async function replySheetPdf(input: ReplySheetInput): Promise<Buffer> {
   ly += sh.text(`TEL ${o.orderer_phone}`, PAGE.left, ly, { size: 11, width: half });
   let ry = sh.y;
   ry += sh.text(shop.name, rightX, ry, { size: 14, bold: true, width: half }) + mm(1);
-  ry += sh.text(`〒${shop.postalCode} ${shop.address}`, rightX, ry, { size: 10.5, width: half }) + mm(0.5);
+  // The address as kept in the settings, one line; a building after the first space goes on its own line.
+  const [street, building] = /^(\S+)[\s\u3000]+(.+)$/.exec(shop.address.trim())?.slice(1) ?? [shop.address, ''];
+  ry += sh.text(`〒${shop.postalCode} ${street}`, rightX, ry, { size: 10.5, width: half }) + mm(0.5);
+  if (building) ry += sh.text(building!, rightX, ry, { size: 10.5, width: half }) + mm(0.5);
   ry += sh.text(`TEL ${shop.phone}${shop.fax ? `\u3000FAX ${shop.fax}` : ''}`, rightX, ry, { size: 12, bold: true, width: half }) + mm(0.5);
   ry += sh.text(shop.hours, rightX, ry, { size: 10, width: half }) + mm(0.5);
   if (/^T\d{13}$/.test(shop.invoiceRegistrationNumber)) ry += sh.text(`登録番号 ${shop.invoiceRegistrationNumber}`, rightX, ry, { size: 10.5, width: half });
@@ -116,12 +119,13 @@ export async function replySheetPdf(input: ReplySheetInput): Promise<Buffer> {
   };
   const orderer = [
     `${o.orderer_name} 様${o.orderer_kana ? `（${o.orderer_kana}）` : ''}`,
-    `〒${o.orderer_postal_code} ${o.orderer_prefecture}${o.orderer_address1}${o.orderer_address2 ? ` ${o.orderer_address2}` : ''}`,
+    `〒${o.orderer_postal_code} ${o.orderer_prefecture}${o.orderer_address1}`,
+    ...(o.orderer_address2 ? [o.orderer_address2] : []),
     `TEL ${o.orderer_phone}${o.orderer_fax ? ` / FAX ${o.orderer_fax}` : ''}`,
   ];
   const dest = o.ship_to_orderer
     ? ['ご注文者と同じ']
-    : [`${d.name} 様`, `〒${d.postalCode} ${d.prefecture}${d.address1}${d.address2 ? ` ${d.address2}` : ''}`, `TEL ${d.phone}`];
+    : [`${d.name} 様`, `〒${d.postalCode} ${d.prefecture}${d.address1}`, ...(d.address2 ? [d.address2] : []), `TEL ${d.phone}`];
   const bh = Math.max(block('■ ご注文者', orderer, PAGE.left, sh.y), block('■ お届け先', dest, rightX, sh.y));
   sh.y += bh + mm(1);
   sh.para(`■ お届け希望日時\u3000${o.delivery_date ? formatDateJa(o.delivery_date) : '指定なし'}\u3000${o.delivery_slot ? (o.delivery_slot === '午前中' ? '午前中' : `${o.delivery_slot}時`) : '時間帯指定なし'}`, { size: 12, bold: true, gap: mm(2) });

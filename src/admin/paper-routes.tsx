@@ -10,10 +10,12 @@ const ORDER_ID = /^ord_[0-9A-Z]{16}$/;
 
 const actorOf = (s: StaffIdentity) => `staff:${s.email}`;
 
+// Downloaded, not shown inline: the console's CSP (object-src 'none') keeps browsers' built-in PDF
+// viewers out, and a PDF reader prints A4 at 100 % more reliably anyway.
 const sendPdf = (reply: FastifyReply, name: string, body: Buffer) =>
   reply
     .type('application/pdf')
-    .header('content-disposition', `inline; filename="${name}"`)
+    .header('content-disposition', `attachment; filename="${name}"`)
     .header('x-content-type-options', 'nosniff')
     .send(body);
 

@@ -85,7 +85,7 @@ export function catalogRequestRoutes(app: FastifyInstance, deps: CatalogRequestD
     const body = await cached.pdf;
     return reply
       .type('application/pdf')
-      .header('content-disposition', 'inline; filename="order-form.pdf"')
+      .header('content-disposition', 'attachment; filename="order-form.pdf"')
       .header('cache-control', 'private, max-age=600')
       .header('x-content-type-options', 'nosniff')
       .send(body);

@@ -70,13 +70,14 @@ export const catalogRequestAdminRoutes: AdminRouteModule = (app, pages) => {
     const filter: CatalogRequestFilter = { status: parsed.data.status, q: parsed.data.q };
     const page = parsed.data.page ?? 1;
     const { rows, total } = await requests.list(filter, page, PER_PAGE);
+    const duplicates = await requests.duplicateCounts(rows);
     const pageCount = Math.max(1, Math.ceil(total / PER_PAGE));
     await services.audit.append({
       actor: actorOf(staff), action: 'catalog_request.list', target: null,
       detail: { status: filter.status, search: filter.q !== null, page, shown: rows.map((r) => r.id) },
     });
     const done = parsed.data.done !== null ? Number(parsed.data.done) : null;
-    return pages.render(req, reply, 'カタログ請求', (c) => <CatalogRequestsPage c={c} values={values} rows={rows} total={total} page={page} pages={pageCount} done={done} />);
+    return pages.render(req, reply, 'カタログ請求', (c) => <CatalogRequestsPage c={c} values={values} rows={rows} total={total} page={page} pages={pageCount} done={done} duplicates={duplicates} />);
   };
 
   app.get('/catalog-requests', async (req, reply) => {

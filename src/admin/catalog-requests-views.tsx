@@ -17,6 +17,8 @@ export function CatalogRequestsPage(props: {
   pages: number;
   error?: string | undefined;
   done?: number | null;
+  /** Request id → how many other requests share its name and postal code. */
+  duplicates?: Map<string, number>;
 }) {
   const { c, values: v, rows } = props;
   const filter = { status: v.status, q: v.q };
@@ -65,7 +67,10 @@ export function CatalogRequestsPage(props: {
                     ) : null}
                   </td>
                   <td>{formatInstantJa(r.created_at)}</td>
-                  <td>{r.name} 様{r.kana ? <><br /><small class="hint">{r.kana}</small></> : null}</td>
+                  <td>
+                    {r.name} 様{r.kana ? <><br /><small class="hint">{r.kana}</small></> : null}
+                    {props.duplicates?.get(r.id) ? <><br /><span class="tag">同じ氏名・郵便番号の請求が他に{props.duplicates.get(r.id)}件</span></> : null}
+                  </td>
                   <td>〒{r.postal_code} {r.prefecture}{r.address1}{r.address2 ? <><br />{r.address2}</> : null}</td>
                   <td>{r.phone ?? ''}{r.email ? <><br /><small>{r.email}</small></> : null}</td>
                   <td>

@@ -2,7 +2,7 @@ import { sql, type Expression, type SqlBool } from 'kysely';
 import type { Db, DbOrTx } from '../db/index.js';
 import { nowIso } from '../db/index.js';
 import { newId } from '../shared/ids.js';
-import { nfkc, toKatakana } from '../shared/jp.js';
+import { nfkc, normalise, toKatakana } from '../shared/jp.js';
 import type { CatalogRequestStatus, CatalogRequestTable } from './tables.js';
 
 /**
@@ -127,6 +127,25 @@ export class CatalogRequestService {
     const count = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
     const rows = await base.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(perPage).offset((page - 1) * perPage).execute();
     return { rows, total: Number(count?.n ?? 0) };
+  }
+
+  /**
+   * For each given request, how many other requests have the same postal code and the same name
+   * (spaces and widths ignored): a person who asked twice should get one catalog, not two.
+   */
+  async duplicateCounts(rows: readonly Pick<CatalogRequestTable, 'id' | 'name' | 'postal_code'>[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    const postals = [...new Set(rows.map((r) => r.postal_code))];
+    if (postals.length === 0) return out;
+    const same = await this.db.selectFrom('catalog_requests').select(['id', 'name', 'postal_code']).where('postal_code', 'in', postals).execute();
+    const key = (r: { name: string; postal_code: string }) => `${r.postal_code}|${normalise.name(r.name).toLowerCase()}`;
+    const counts = new Map<string, number>();
+    for (const r of same) counts.set(key(r), (counts.get(key(r)) ?? 0) + 1);
+    for (const r of rows) {
+      const others = (counts.get(key(r)) ?? 1) - 1;
+      if (others > 0) out.set(r.id, others);
+    }
+    return out;
   }
 
   /** Requests for a label export, oldest first (the order they were asked for); `more` when cut at the limit. */

@@ -5,12 +5,14 @@ import { ADMIN_COOKIE } from '../../src/admin/plugin.js';
 import { signedInStaff } from '../helpers/admin.js';
 import { Client } from '../helpers/browser-client.js';
 import { parseCsv } from '../helpers/csv.js';
+import { pdfText } from '../helpers/pdf.js';
 import { startTestShop, type TestShop } from '../helpers/shop.js';
 import { launchBrowser, newVisitor, screenshot, skip, type BrowserHandle } from './helpers.js';
 
 /**
  * The paper catalog, in a real Chromium: a visitor finds カタログ請求 in the shop's footer, fills the
- * form (the postal code fills in the prefecture and town), consents and sends it; a staff member
+ * form (the postal code fills in the prefecture and town), consents and sends it, downloads the
+ * order form; a staff member
  * finds the request in the admin console, downloads the mailing-label CSV with it and marks it sent.
  *
  *   node --import tsx --test test/e2e/catalog-request.test.ts
@@ -58,6 +60,12 @@ describe('a catalog request, from the storefront to the mailing labels', { skip 
       await page.getByRole('button', { name: 'カタログを請求する' }).click();
       await page.waitForURL(`${shop.url}/catalog-request/thanks`);
       await page.getByRole('heading', { name: 'カタログのご請求を承りました' }).waitFor();
+      // In a hurry: the order form to print, straight from the thank-you page.
+      const [form] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: '注文用紙（PDF）を今すぐ印刷する' }).click()]);
+      assert.equal(form.suggestedFilename(), 'order-form.pdf');
+      const formText = pdfText(readFileSync((await form.path())!));
+      assert.match(formText, /ご注文用紙/);
+      assert.match(formText, /カード番号・有効期限・セキュリティコードは、この用紙に絶対に書かないでください/);
 
       // Staff, already signed in with 2FA.
       const { token } = await signedInStaff(shop.shop.services, new Client(shop.url), 'staff', 'mail-room@example.jp');

@@ -220,6 +220,19 @@ for (const { dialect, skip } of DIALECTS) {
         assert.match(p2.html, /rel="prev"/);
       });
 
+      test('a second request with the same name and postal code is flagged as a likely duplicate', async () => {
+        const svc = shop.shop.services.catalogRequests;
+        const again = await svc.create({ name: '茶野　花子', kana: null, postalCode: '530-0001', prefecture: '大阪府', address1: '大阪市北区梅田1-1', address2: null, email: null, phone: null, lang: 'ja' });
+        const page = await staff.get(`${A}/catalog-requests?q=${encodeURIComponent('茶野')}`);
+        const rows = page.html.split('<tr>').filter((r) => /茶野[ \u3000]花子 様/.test(r));
+        assert.equal(rows.length, 2);
+        for (const r of rows) assert.match(r, /同じ氏名・郵便番号の請求が他に1件/);
+        const other = await staff.get(`${A}/catalog-requests?q=${encodeURIComponent('空欄')}`);
+        assert.match(other.html, /空欄 太郎/);
+        assert.doesNotMatch(other.html, /同じ氏名・郵便番号の請求/, 'same postal code, another name: no flag');
+        await db().deleteFrom('catalog_requests').where('id', '=', again.id).execute();
+      });
+
       test('the mailing-label CSV: BOM, label columns, 様, formulas neutralised, audited', async () => {
         const res = await fetch(`${shop.url}${A}/catalog-requests/labels.csv?status=new&q=${encodeURIComponent('060')}`, { headers: { cookie: `mamori_admin=${staff.cookie('mamori_admin')}` } });
         assert.equal(res.status, 200);

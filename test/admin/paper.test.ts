@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
+import { inflateSync } from 'node:zlib';
 import { ADMIN_COOKIE } from '../../src/admin/plugin.js';
 import { replySheetPdf } from '../../src/checkout/reply-sheet.js';
 import { addDays, formatDateJa, jstDate } from '../../src/shared/time.js';
@@ -20,16 +20,25 @@ import { DIALECTS, startTestShop, type TestShop } from '../helpers/shop.js';
 const A = '/admin';
 const SHOP_FAX = '03-9876-5432';
 
-/** Dark pixels of page 1 rendered in grey at 40 dpi: how much ink the page takes. */
-function ink(pdf: Buffer): number {
-  const pgm = execFileSync('pdftoppm', ['-r', '40', '-gray', '-f', '1', '-l', '1', '-'], { input: pdf });
-  // P5\n<w> <h>\n255\n<bytes>
-  let nl = 0;
-  let i = 0;
-  for (; i < pgm.length && nl < 3; i++) if (pgm[i] === 0x0a) nl++;
-  let dark = 0;
-  for (; i < pgm.length; i++) if (pgm[i]! < 128) dark++;
-  return dark;
+/**
+ * Rectangles drawn in the PDF's page content (`x y w h re`), from its deflated streams: boxes and
+ * lines of the layout, and one per dark module of a QR code.
+ */
+function rectangles(pdf: Buffer): number {
+  let n = 0;
+  const raw = pdf.toString('latin1');
+  for (const m of raw.matchAll(/stream\r?\n/g)) {
+    const start = m.index + m[0].length;
+    const end = raw.indexOf('endstream', start);
+    let text: string;
+    try {
+      text = inflateSync(pdf.subarray(start, end)).toString('latin1');
+    } catch {
+      continue; // not a deflated stream
+    }
+    n += [...text.matchAll(/-?[\d.]+ -?[\d.]+ -?[\d.]+ -?[\d.]+ re\n/g)].length;
+  }
+  return n;
 }
 
 /** Text with the layout's runs of spaces squeezed, so phrases can be matched across columns. */
@@ -151,8 +160,9 @@ for (const { dialect, skip } of DIALECTS) {
       assert.ok(text.includes('受付方法 お電話'));
       assert.ok(text.includes('カード番号は、FAX・お電話・この用紙には決して書かないでください'));
       assert.ok(squeeze(pdfText(without)).includes('カード払いのお支払いリンクを別途お送りします'));
-      // The QR code is a block of ink the sheet without a link does not have (30 mm ≈ 47 px at 40 dpi).
-      assert.ok(ink(withLink) - ink(without) > 600, `QR code drawn (${ink(withLink)} vs ${ink(without)} dark pixels)`);
+      // The QR code: hundreds of dark modules, drawn as squares the sheet without a link does not have.
+      const qrModules = rectangles(withLink) - rectangles(without);
+      assert.ok(qrModules > 300, `QR code drawn (${rectangles(withLink)} vs ${rectangles(without)} rectangles)`);
       const postal = squeeze(pdfText(await replySheetPdf({ order: { ...order, payment_method: 'postal_transfer' as never }, lines, settings, paymentInstructions: ['口座記号番号 00120-1-123456 加入者名 カ）マモリ'] })));
       assert.ok(postal.includes('お支払い方法 郵便振替') && postal.includes('口座記号番号 00120-1-123456'), postal);
     });

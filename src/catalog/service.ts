@@ -134,7 +134,7 @@ export class CatalogService {
       .selectFrom('variants as v')
       .innerJoin('products as p', 'p.id', 'v.product_id')
       .innerJoin('categories as c', 'c.id', 'p.category_id')
-      .select(['c.id as category_id', 'c.name_ja as category', 'p.id as product_id', 'p.name_ja as product', 'p.tax_rate', 'v.sku', 'v.name_ja as variant', 'v.price_yen'])
+      .select(['c.id as category_id', 'c.name_ja as category', 'p.name_ja as product', 'p.tax_rate', 'v.sku', 'v.name_ja as variant', 'v.price_yen'])
       .where('p.published', '=', 1)
       .where('v.active', '=', 1)
       .orderBy('c.sort_order')

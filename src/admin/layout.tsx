@@ -20,6 +20,7 @@ const NAV: { href: string; label: string; roles: string[] }[] = [
   { href: '/orders', label: '注文', roles: ['owner', 'staff'] },
   { href: '/products', label: '商品', roles: ['owner', 'staff'] },
   { href: '/customers', label: '顧客', roles: ['owner', 'staff'] },
+  { href: '/catalog-requests', label: 'カタログ請求', roles: ['owner', 'staff'] },
   { href: '/settings', label: '設定', roles: ['owner'] },
   { href: '/staff', label: 'スタッフ', roles: ['owner'] },
   { href: '/security', label: 'セキュリティ', roles: ['owner', 'security'] },

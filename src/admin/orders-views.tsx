@@ -207,6 +207,7 @@ function Actions(props: { c: AdminCtx; d: OrderDetail; values: Record<string, st
           </form>
         ))}
         <a class="btn secondary" href={`${url}/packing-slip`}>納品書を印刷</a>
+        <a class="btn secondary" href={`${url}/reply-sheet.pdf`}>注文確認書（FAX返信票）PDF</a>
         {o.orderer_email && o.status !== 'pending_payment' && o.status !== 'cancelled' ? (
           <form method="post" action={`${url}/resend-confirmation`}>
             <Csrf c={c} />

@@ -8,6 +8,8 @@ import { securityRoutes } from './security-routes.js';
 import { settingsAdminRoutes } from './settings-routes.js';
 import { staffRoutes } from './staff-routes.js';
 import { incidentAdminRoutes } from '../incidents/admin-routes.js';
+import { catalogRequestAdminRoutes } from './catalog-requests-routes.js';
+import { paperRoutes } from './paper-routes.js';
 
 /** Every admin page, by domain. */
 export const ADMIN_MODULES: AdminRouteModule[] = [
@@ -20,4 +22,6 @@ export const ADMIN_MODULES: AdminRouteModule[] = [
   securityRoutes,
   staffRoutes,
   incidentAdminRoutes,
+  catalogRequestAdminRoutes,
+  paperRoutes,
 ];

@@ -44,6 +44,7 @@ export function SettingsPage(props: { c: AdminCtx; forms: SectionForms; notice: 
           <Input form="shop" name="postalCode" label="郵便番号" state={forms.shop} required maxLength={10} inputMode="numeric" />
           <Input form="shop" name="address" label="所在地" state={forms.shop} required maxLength={200} />
           <Input form="shop" name="phone" label="電話番号" state={forms.shop} required maxLength={20} inputMode="tel" type="tel" />
+          <Input form="shop" name="fax" label="FAX番号" state={forms.shop} maxLength={20} inputMode="tel" type="tel" hint="注文用紙とFAX返信票に印刷されます。FAXで注文を受けない場合は空欄にします。" />
           <Input form="shop" name="email" label="メールアドレス" state={forms.shop} required maxLength={254} type="email" />
           <Input form="shop" name="hours" label="営業時間" state={forms.shop} required maxLength={100} />
           <Input form="shop" name="invoiceRegistrationNumber" label="適格請求書発行事業者登録番号" state={forms.shop} required maxLength={30} hint="「T」＋13桁の数字（例: T1234567890123）" />

@@ -20,6 +20,7 @@ import { Pages } from '../web/page.js';
 import { installSecurityHeaders } from '../web/security.js';
 import { AppError } from './errors.js';
 import type { Services } from './services.js';
+import { catalogRequestRoutes } from '../catalog-requests/routes.js';
 
 export const BODY_LIMIT = 64 * 1024;
 
@@ -109,6 +110,7 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
   paymentRoutes(app, { payments: services.payments, orders: services.orders, pages });
   customerRoutes(app, { customers: services.customers, sessions: services.sessions, cart: services.cart, orders: services.orders, rateLimiter: services.rateLimiter, pages });
   legalRoutes(app, { settings: services.settings, pages });
+  catalogRequestRoutes(app, { catalogRequests: services.catalogRequests, catalog: services.catalog, settings: services.settings, rateLimiter: services.rateLimiter, pages });
   registerAdmin(app, services, ADMIN_MODULES);
   cspReportRoutes(app, { db: services.handle.db, alerts: services.alerts, rateLimiter: services.rateLimiter, hashKey: config.secrets.cookieSecret, logger: app.log });
 

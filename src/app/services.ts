@@ -22,6 +22,7 @@ import { SettingsService } from '../settings/service.js';
 import { RateLimiter } from '../shared/ratelimit.js';
 import { IncidentService } from '../incidents/records/service.js';
 import type { Config } from './config.js';
+import { CatalogRequestService } from '../catalog-requests/service.js';
 
 /** The composition root: every service, built once from the config, each given what it needs. */
 export interface Services {
@@ -45,6 +46,7 @@ export interface Services {
   mail: MailTransport;
   outbox: OutboxWorker;
   mediaDir: string;
+  catalogRequests: CatalogRequestService;
   close(): Promise<void>;
 }
 
@@ -82,6 +84,7 @@ export async function createServices(config: Config, opts: { provider?: PaymentP
     incidents: new IncidentService(db, audit, settings, config.publicUrl),
     mail, outbox,
     mediaDir: join(config.dataDir, 'media'),
+    catalogRequests: new CatalogRequestService(db),
     async close() {
       await outbox.stop();
       mail.close();

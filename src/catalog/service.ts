@@ -124,6 +124,44 @@ export class CatalogService {
       .where('v.id', 'in', ids)
       .execute();
   }
+
+  /**
+   * The whole catalog for print (the paper order form): published products with their active
+   * variants, by category and the shop's own order. Not cached: it is read rarely.
+   */
+  async paperCatalog(): Promise<PaperCatalogSection[]> {
+    const rows = await this.db
+      .selectFrom('variants as v')
+      .innerJoin('products as p', 'p.id', 'v.product_id')
+      .innerJoin('categories as c', 'c.id', 'p.category_id')
+      .select(['c.id as category_id', 'c.name_ja as category', 'p.name_ja as product', 'p.tax_rate', 'v.sku', 'v.name_ja as variant', 'v.price_yen'])
+      .where('p.published', '=', 1)
+      .where('v.active', '=', 1)
+      .orderBy('c.sort_order')
+      .orderBy('c.id')
+      .orderBy('p.sort_order')
+      .orderBy('p.id')
+      .orderBy('v.sort_order')
+      .orderBy('v.id')
+      .execute();
+    const sections: PaperCatalogSection[] = [];
+    for (const r of rows) {
+      let section = sections.at(-1);
+      if (!section || section.categoryId !== r.category_id) {
+        section = { categoryId: r.category_id, category: r.category, items: [] };
+        sections.push(section);
+      }
+      section.items.push({ sku: r.sku, product: r.product, variant: r.variant, priceYen: r.price_yen, taxRate: r.tax_rate });
+    }
+    return sections;
+  }
+}
+
+/** One category of the printed catalog; each item is a variant (its own SKU and price). */
+export interface PaperCatalogSection {
+  categoryId: string;
+  category: string;
+  items: { sku: string; product: string; variant: string; priceYen: number; taxRate: number }[];
 }
 
 export type VariantForSale = Awaited<ReturnType<CatalogService['getVariantsForSale']>>[number];

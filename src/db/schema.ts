@@ -11,6 +11,7 @@ import type { AuditLogTable, StaffLoginTable, StaffSessionTable, StaffTable } fr
 import type { SettingTable } from '../settings/tables.js';
 import type { LeaseTable, RateLimitTable } from '../shared/tables.js';
 import type { IncidentEventTable, IncidentTable } from '../incidents/records/tables.js';
+import type { CatalogRequestTable } from '../catalog-requests/tables.js';
 
 /** The whole database as Kysely sees it; each domain folder owns the tables it declares. */
 export interface Database {
@@ -47,4 +48,5 @@ export interface Database {
   integrity_alert_sources: IntegrityAlertSourceTable;
   incidents: IncidentTable;
   incident_events: IncidentEventTable;
+  catalog_requests: CatalogRequestTable;
 }

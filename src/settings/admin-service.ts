@@ -35,7 +35,7 @@ export const ROUNDINGS: { value: TaxRounding; label: string }[] = [
 
 export const KEY_LABELS: Record<string, string> = {
   name: 'ショップ名', nameEn: 'ショップ名（英語）', company: '販売業者（会社名）', representative: '運営責任者', postalCode: '郵便番号',
-  address: '所在地', phone: '電話番号', email: 'メールアドレス', hours: '営業時間', invoiceRegistrationNumber: '適格請求書発行事業者登録番号',
+  address: '所在地', phone: '電話番号', fax: 'FAX番号', email: 'メールアドレス', hours: '営業時間', invoiceRegistrationNumber: '適格請求書発行事業者登録番号',
   returns: '返品・交換', privacyContact: '個人情報のお問い合わせ窓口', terms: 'ご利用規約', privacyPolicy: 'プライバシーポリシー', extraTokushoho: '特商法表記の追記',
   rounding: '消費税の端数処理', regionFeesYen: '地域別送料', prefectureFeesYen: '都道府県別送料', freeFromYen: '送料無料になる金額',
   feeTable: '手数料表', bankName: '銀行名', branchName: '支店名', accountType: '口座種別', accountNumber: '口座番号', accountHolder: '口座名義', dueDays: 'お支払い期限（日）',
@@ -83,6 +83,7 @@ const shopSchema = z
   .object({
     name: text({ max: 60 }), nameEn: text({ max: 60 }), company: text({ max: 100 }), representative: text({ max: 60 }),
     postalCode: field.postalCode(), address: text({ max: 200 }), phone: field.phone(), email: field.email(), hours: text({ max: 100 }),
+    fax: field.optionalPhone().transform((v) => v ?? ''),
     invoiceRegistrationNumber: invoiceNumber(),
   })
   .strict();

@@ -11,6 +11,8 @@ export interface ShopSettings {
     postalCode: string;
     address: string;
     phone: string;
+    /** FAX number for paper orders (注文用紙, reply sheets); '' when the shop takes no FAX. */
+    fax: string;
     email: string;
     hours: string;
     /** 適格請求書発行事業者登録番号: T + 13 digits. */
@@ -55,6 +57,7 @@ export const DEFAULT_SETTINGS: ShopSettings = {
     postalCode: '100-0001',
     address: '東京都千代田区千代田1-1 まもりビル2階',
     phone: '03-0000-0000',
+    fax: '03-0000-0001',
     email: 'support@example.jp',
     hours: '平日 10:00〜17:00（土日祝・年末年始を除く）',
     invoiceRegistrationNumber: 'T1234567890123',

@@ -48,6 +48,7 @@ export function Layout(props: { v: ViewCtx; title: string; children: ComponentCh
               <a href="/legal/tokushoho">{v.t('footer.tokushoho')}</a>
               <a href="/legal/privacy">{v.t('footer.privacy')}</a>
               <a href="/legal/terms">{v.t('footer.terms')}</a>
+              <a href="/catalog-request">{v.t('footer.catalogRequest')}</a>
               <a href={`${v.path.split('?')[0]}?lang=${other}`} hrefLang={other}>{v.t('lang.switch')}</a>
             </nav>
             <p class="copy">© {v.shopName}</p>

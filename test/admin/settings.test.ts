@@ -55,6 +55,21 @@ describe('settings parsing', () => {
     }
   });
 
+  test('shop FAX number: optional (blank = no FAX orders), a phone number when given', () => {
+    const base = { name: 'a', nameEn: 'a', company: 'a', representative: 'a', postalCode: '100-0001', address: 'a', phone: '03-1234-5678', email: 'a@example.jp', hours: 'a', invoiceRegistrationNumber: 'T1234567890123' };
+    const none = parseSection('shop', base);
+    assert.ok(none.ok);
+    assert.equal(none.data.fax, '');
+    const blank = parseSection('shop', { ...base, fax: '  ' });
+    assert.ok(blank.ok && blank.data.fax === '');
+    const fax = parseSection('shop', { ...base, fax: '03-1234-5679' });
+    assert.ok(fax.ok && fax.data.fax === '03-1234-5679');
+    for (const bad of ['12', 'FAX', '03-1234-5679-00000']) {
+      const r = parseSection('shop', { ...base, fax: bad });
+      assert.ok(!r.ok && r.errors.fax, bad);
+    }
+  });
+
   test('COD fee table: ascending brackets, complete rows, at least one', () => {
     const rows = (pairs: [string, string][]) => Object.fromEntries(Array.from({ length: 10 }, (_, i) => [[`up_${i}`, pairs[i]?.[0] ?? ''], [`fee_${i}`, pairs[i]?.[1] ?? '']]).flat());
     const ok = parseSection('cod', rows([['10000', '330'], ['30,000'.replace(',', ''), '440']]));

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { LABEL_CSV_HEADER, labelCsvRow, type CatalogRequestFilter } from '../catalog-requests/service.js';
-import { toCsv } from '../checkout/exports.js';
+import { toCsv } from '../shared/csv.js';
 import { jstDate } from '../shared/time.js';
 import { parseForm, text } from '../shared/validation.js';
 import { CatalogRequestsPage, type ListValues } from './catalog-requests-views.js';

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { CUSTOMER_CSV_HEADER, CustomerAdminService, customerCsvRow, toCsv } from '../customers/admin-service.js';
+import { CUSTOMER_CSV_HEADER, CustomerAdminService, customerCsvRow } from '../customers/admin-service.js';
+import { toCsv } from '../shared/csv.js';
 import { jstDate } from '../shared/time.js';
 import { parseForm, text } from '../shared/validation.js';
 import { CustomerDetailPage, CustomerSearchPage } from './customers-views.js';

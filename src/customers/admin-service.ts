@@ -81,21 +81,6 @@ export class CustomerAdminService {
 
 // ---- CSV -----------------------------------------------------------------------------------------
 
-/**
- * One CSV cell, safe to open in a spreadsheet: a value starting with = + - @, a tab or a carriage
- * return (also their full-width forms) would be read as a formula, so it gets a leading `'`.
- */
-export function csvCell(value: string | number | null | undefined): string {
-  let s = value === null || value === undefined ? '' : String(value);
-  if (/^[=+\-@\t\r＝＋－＠]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-/** A CSV document for spreadsheet software used in Japan: UTF-8 with BOM, CRLF line ends. */
-export function toCsv(header: string[], rows: (string | number | null)[][]): string {
-  return `\uFEFF${[header, ...rows].map((r) => r.map(csvCell).join(',')).join('\r\n')}\r\n`;
-}
-
 export const CUSTOMER_CSV_HEADER = ['会員ID', '氏名', 'フリガナ', 'メールアドレス', '電話番号', 'FAX', '郵便番号', '都道府県', '住所1', '住所2', '状態', '登録日時'];
 
 export function customerCsvRow(c: AdminCustomer): (string | number | null)[] {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ADMIN_COOKIE } from '../../src/admin/plugin.js';
-import { csvCell, customerQueryTerms } from '../../src/customers/admin-service.js';
+import { customerQueryTerms } from '../../src/customers/admin-service.js';
+import { csvCell } from '../../src/shared/csv.js';
+import { parseCsv } from '../helpers/csv.js';
 import { nowIso } from '../../src/db/index.js';
 import { newId } from '../../src/shared/ids.js';
 import { signedInStaff } from '../helpers/admin.js';
@@ -12,18 +14,18 @@ const A = '/admin';
 
 describe('customer CSV cells and query terms', () => {
   test('formula-looking cells are neutralised, quoting is correct', () => {
-    assert.equal(csvCell('=1+2'), "'=1+2");
-    assert.equal(csvCell('+81 3 1234'), "'+81 3 1234");
-    assert.equal(csvCell('-5'), "'-5");
-    assert.equal(csvCell('@SUM(A1)'), "'@SUM(A1)");
-    assert.equal(csvCell('\tx'), "'\tx");
+    assert.equal(csvCell('=1+2'), `"'=1+2"`);
+    assert.equal(csvCell('+81 3 1234'), `"'+81 3 1234"`);
+    assert.equal(csvCell('-5'), `"'-5"`);
+    assert.equal(csvCell('@SUM(A1)'), `"'@SUM(A1)"`);
+    assert.equal(csvCell('\tx'), `"'\tx"`);
     assert.equal(csvCell('\rx'), `"'\rx"`);
-    assert.equal(csvCell('＝1+2'), "'＝1+2");
+    assert.equal(csvCell('＝1+2'), `"'＝1+2"`);
     assert.equal(csvCell('=HYPERLINK("http://evil.example/","x")'), `"'=HYPERLINK(""http://evil.example/"",""x"")"`);
     assert.equal(csvCell('a,b'), '"a,b"');
     assert.equal(csvCell('line1\nline2'), '"line1\nline2"');
-    assert.equal(csvCell(null), '');
-    assert.equal(csvCell('03-1234-5678'), '03-1234-5678');
+    assert.equal(csvCell(null), '""');
+    assert.equal(csvCell('03-1234-5678'), '"03-1234-5678"');
   });
 
   test('a query is matched by name without spaces, kana in hiragana, e-mail and phone digits', () => {
@@ -182,15 +184,15 @@ for (const { dialect, skip } of DIALECTS) {
       assert.match(res.headers.get('content-disposition') ?? '', /^attachment; filename="customers-\d{8}\.csv"$/);
       const bytes = Buffer.from(await res.arrayBuffer());
       assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'UTF-8 BOM');
-      const lines = bytes.subarray(3).toString('utf8').split('\r\n');
-      assert.equal(lines[0], '会員ID,氏名,フリガナ,メールアドレス,電話番号,FAX,郵便番号,都道府県,住所1,住所2,状態,登録日時');
-      assert.equal(lines.filter(Boolean).length, 5, 'header and four customers');
-      const evil = lines.find((l) => l.startsWith(ids.evil!))!;
+      const rows = parseCsv(bytes.subarray(3).toString('utf8'));
+      assert.deepEqual(rows[0], ['会員ID', '氏名', 'フリガナ', 'メールアドレス', '電話番号', 'FAX', '郵便番号', '都道府県', '住所1', '住所2', '状態', '登録日時']);
+      assert.equal(rows.length, 5, 'header and four customers');
+      const evil = rows.find((r) => r[0] === ids.evil!)!;
       assert.ok(evil);
-      assert.ok(evil.includes(`"'=HYPERLINK(""http://evil.example/"",""請求書"")"`), evil);
-      assert.ok(evil.includes(`"'+cmd|"" /C calc""!A0"`), evil);
-      assert.ok(evil.includes(`'@SUM(1+1)`), evil);
-      for (const cell of evil.split(',')) assert.doesNotMatch(cell, /^"?[=+@-]/, cell);
+      assert.ok(evil.includes(`'=HYPERLINK("http://evil.example/","請求書")`), evil.join('|'));
+      assert.ok(evil.includes(`'+cmd|" /C calc"!A0`), evil.join('|'));
+      assert.ok(evil.includes(`'@SUM(1+1)`), evil.join('|'));
+      for (const cell of evil) assert.doesNotMatch(cell, /^[=+@-]/, cell);
 
       const exports = await db().selectFrom('audit_log').selectAll().where('action', '=', 'customer.export').execute();
       assert.equal(exports.length, 1);

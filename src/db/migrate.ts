@@ -12,6 +12,7 @@ import { migrations as alerts } from '../alerts/migrations.js';
 import { migrations as admin } from '../admin/migrations.js';
 import { migrations as checkoutAdmin } from '../checkout/admin-migrations.js';
 import { migrations as integrity } from '../integrity/migrations.js';
+import { migrations as incidents } from '../incidents/migrations.js';
 
 /**
  * Migrations are owned by their domain folders; this list fixes the order in which they apply.
@@ -35,6 +36,7 @@ export const allMigrations: Migrations = {
   ...admin,
   ...checkoutAdmin,
   ...integrity,
+  ...incidents,
 };
 
 class StaticProvider implements MigrationProvider {

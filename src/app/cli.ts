@@ -11,6 +11,7 @@ import { StaffService } from '../admin/staff-service.js';
 import { field } from '../shared/validation.js';
 import { createServices } from './services.js';
 import { integrityCommand, releaseCommand } from '../integrity/cli.js';
+import { demoHistoryCommand, exportCommand, importCommand, incidentCommand, INCIDENT_HELP } from '../incidents/cli.js';
 import { loadConfig, type Config } from './config.js';
 import { startShop } from './main.js';
 
@@ -37,6 +38,7 @@ Commands:
                Signed release manifest of every file the shop runs (docs/integrity.md)
   integrity check | accept-settings
                Re-verify files, release, settings fingerprint and audit chain now
+${INCIDENT_HELP}
   help         Show this help
 
 Configuration comes from environment variables; see README.md.`;
@@ -75,6 +77,8 @@ export async function main(argv: string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
   // Before loading the shop's configuration: a build machine signs releases without a data directory.
   if (command === 'release') return releaseCommand(rest, { releasePublicKeyFile: process.env.MAMORI_RELEASE_PUBLIC_KEY_FILE });
+  // Generating a demo history needs no shop.
+  if (command === 'demo' && rest[0] === 'history') return demoHistoryCommand(rest.slice(1));
   const config = loadConfig();
   switch (command) {
     case 'start': {
@@ -235,6 +239,12 @@ export async function main(argv: string[]): Promise<number> {
         await services.close();
       }
     }
+    case 'import':
+      return importCommand(rest, config);
+    case 'export':
+      return exportCommand(rest, config);
+    case 'incident':
+      return incidentCommand(rest, config);
     case 'help':
     case '--help':
     case '-h':

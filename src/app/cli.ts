@@ -12,6 +12,7 @@ import { field } from '../shared/validation.js';
 import { createServices } from './services.js';
 import { integrityCommand, releaseCommand } from '../integrity/cli.js';
 import { backupCommand } from '../privacy/cli.js';
+import { demoHistoryCommand, exportCommand, importCommand, incidentCommand, INCIDENT_HELP } from '../incidents/cli.js';
 import { loadConfig, type Config } from './config.js';
 import { startShop } from './main.js';
 
@@ -40,6 +41,7 @@ Commands:
                Re-verify files, release, settings fingerprint and audit chain now
   backup [--out FILE] | backup verify FILE | restore FILE [--force]
                Encrypted, checksummed backups (docs/privacy.md)
+${INCIDENT_HELP}
   help         Show this help
 
 Configuration comes from environment variables; see README.md.`;
@@ -78,6 +80,8 @@ export async function main(argv: string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
   // Before loading the shop's configuration: a build machine signs releases without a data directory.
   if (command === 'release') return releaseCommand(rest, { releasePublicKeyFile: process.env.MAMORI_RELEASE_PUBLIC_KEY_FILE });
+  // Generating a demo history needs no shop.
+  if (command === 'demo' && rest[0] === 'history') return demoHistoryCommand(rest.slice(1));
   const config = loadConfig();
   switch (command) {
     case 'start': {
@@ -241,6 +245,12 @@ export async function main(argv: string[]): Promise<number> {
     case 'backup':
     case 'restore':
       return backupCommand(command, rest, config);
+    case 'import':
+      return importCommand(rest, config);
+    case 'export':
+      return exportCommand(rest, config);
+    case 'incident':
+      return incidentCommand(rest, config);
     case 'help':
     case '--help':
     case '-h':

@@ -52,6 +52,16 @@ export interface OrderTable {
   stock_released: number;
   placed_at: string;
   updated_at: string;
+  /** Identity keys (src/shared/identity.ts), for incident scoping; shipping_* null when it ships to the orderer. */
+  orderer_email_key: string | null;
+  orderer_phone_key: string | null;
+  orderer_name_key: string | null;
+  orderer_postal_key: string | null;
+  shipping_name_key: string | null;
+  shipping_phone_key: string | null;
+  shipping_postal_key: string | null;
+  /** 'shop' (placed here) or 'import' (history import: order_number is the id in the imported history). */
+  source: string;
 }
 export interface OrderLineTable {
   id: string;

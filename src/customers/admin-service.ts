@@ -4,7 +4,7 @@ import { nfkc, normalise, toKatakana } from '../shared/jp.js';
 import type { CustomerTable } from './tables.js';
 
 /** What the admin console shows of a member: never the password hash. */
-export type AdminCustomer = Omit<CustomerTable, 'password_hash' | 'email_norm'>;
+export type AdminCustomer = Omit<CustomerTable, 'password_hash' | 'email_norm' | 'email_key' | 'phone_key' | 'name_key' | 'postal_key' | 'source' | 'external_id'>;
 
 const COLUMNS = [
   'id', 'email', 'name', 'name_kana', 'postal_code', 'prefecture', 'address1', 'address2', 'phone', 'fax', 'status',

@@ -5,6 +5,7 @@ import type { Destination } from '../checkout/form.js';
 import { enqueueMail } from '../notify/outbox.js';
 import type { SettingsService } from '../settings/service.js';
 import { newId, newToken, sha256Hex } from '../shared/ids.js';
+import { customerIdentityColumns } from '../shared/identity.js';
 import { isPrefecture, normalise } from '../shared/jp.js';
 import { formatInstantJa } from '../shared/time.js';
 import { customerMail } from './mails.js';
@@ -73,6 +74,9 @@ export class CustomerService {
             created_at: now,
             updated_at: now,
             withdrawn_at: null,
+            ...customerIdentityColumns({ email: input.email, phone: input.phone, name: input.name, postal_code: input.postalCode }),
+            source: 'shop',
+            external_id: null,
           })
           .execute();
         await trx.insertInto('customer_tokens').values(tokenRow(token, id, 'verify_email', null)).execute();
@@ -206,11 +210,12 @@ export class CustomerService {
   }
 
   async updateProfile(customerId: string, p: Profile): Promise<void> {
+    const { email_key: _unchanged, ...keys } = customerIdentityColumns({ email: null, phone: p.phone, name: p.name, postal_code: p.postalCode });
     await this.db
       .updateTable('customers')
       .set({
         name: p.name, name_kana: p.nameKana, postal_code: p.postalCode, prefecture: p.prefecture,
-        address1: p.address1, address2: p.address2, phone: p.phone, fax: p.fax, updated_at: nowIso(),
+        address1: p.address1, address2: p.address2, phone: p.phone, fax: p.fax, updated_at: nowIso(), ...keys,
       })
       .where('id', '=', customerId)
       .execute();
@@ -248,7 +253,7 @@ export class CustomerService {
       await this.db.transaction().execute(async (trx) => {
         await trx
           .updateTable('customers')
-          .set({ email: t.newEmail!, email_norm: normalise.email(t.newEmail!), updated_at: now })
+          .set({ email: t.newEmail!, email_norm: normalise.email(t.newEmail!), email_key: customerIdentityColumns({ email: t.newEmail!, phone: '', name: '', postal_code: '' }).email_key, updated_at: now })
           .where('id', '=', c.id)
           .execute();
         await enqueueMail(
@@ -291,13 +296,18 @@ export class CustomerService {
 
   async addAddress(customerId: string, d: Destination): Promise<string> {
     const id = newId('adr');
-    await this.db
-      .insertInto('customer_addresses')
-      .values({
-        id, customer_id: customerId, name: d.name, name_kana: d.kana, postal_code: d.postalCode, prefecture: d.prefecture,
-        address1: d.address1, address2: d.address2, phone: d.phone, created_at: nowIso(),
-      })
-      .execute();
+    const now = nowIso();
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('customer_addresses')
+        .values({
+          id, customer_id: customerId, name: d.name, name_kana: d.kana, postal_code: d.postalCode, prefecture: d.prefecture,
+          address1: d.address1, address2: d.address2, phone: d.phone, created_at: now,
+        })
+        .execute();
+      // Typing an address is a change of the member's data (incident scoping: "updated their data").
+      await trx.updateTable('customers').set({ updated_at: now }).where('id', '=', customerId).execute();
+    });
     return id;
   }
 

@@ -19,6 +19,14 @@ export interface CustomerTable {
   /** Last time the customer changed their own data. */
   updated_at: string;
   withdrawn_at: string | null;
+  /** Identity keys (src/shared/identity.ts), for incident scoping. */
+  email_key: string | null;
+  phone_key: string | null;
+  name_key: string | null;
+  postal_key: string | null;
+  /** 'shop' (registered here) or 'import' (history import); `external_id` is the id in the imported history. */
+  source: string;
+  external_id: string | null;
 }
 export interface CustomerAddressTable {
   id: string;

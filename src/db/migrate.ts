@@ -14,6 +14,7 @@ import { migrations as checkoutAdmin } from '../checkout/admin-migrations.js';
 import { migrations as integrity } from '../integrity/migrations.js';
 import { migrations as incidentRecords } from '../incidents/records/migrations.js';
 import { migrations as catalogRequests } from '../catalog-requests/migrations.js';
+import { migrations as incidents } from '../incidents/migrations.js';
 
 /**
  * Migrations are owned by their domain folders; this list fixes the order in which they apply.
@@ -39,6 +40,7 @@ export const allMigrations: Migrations = {
   ...integrity,
   ...incidentRecords,
   ...catalogRequests,
+  ...incidents,
 };
 
 class StaticProvider implements MigrationProvider {

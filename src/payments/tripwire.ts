@@ -17,7 +17,7 @@ export { luhnValid };
 /** Fields whose values are opaque tokens of the shop's own making, never typed by a person. */
 const KNOWN_NON_CARD_FIELDS = new Set(['_csrf', 'checkout_token', 't', 'token', 'payment']);
 
-const CARD_FIELD_NAME = /(card.?(num|no\b|number)|cc.?(num|number|no\b)|^pan$|cvc|cvv|cvn|csc|security.?code|card.?code|card.?verif|exp(iry|iration)?.?(date|month|year)|cc.?exp|cardholder|card.?holder)/i;
+export const CARD_FIELD_NAME = /(card.?(num|no\b|number)|cc.?(num|number|no\b)|^pan$|cvc|cvv|cvn|csc|security.?code|card.?code|card.?verif|exp(iry|iration)?.?(date|month|year)|cc.?exp|cardholder|card.?holder)/i;
 
 export interface Trip {
   reason: 'card_number' | 'card_field_name';

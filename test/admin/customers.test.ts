@@ -6,6 +6,7 @@ import { csvCell } from '../../src/shared/csv.js';
 import { parseCsv } from '../helpers/csv.js';
 import { nowIso } from '../../src/db/index.js';
 import { newId } from '../../src/shared/ids.js';
+import { customerIdentityColumns } from '../../src/shared/identity.js';
 import { signedInStaff } from '../helpers/admin.js';
 import { Client } from '../helpers/browser-client.js';
 import { DIALECTS, startTestShop, type TestShop } from '../helpers/shop.js';
@@ -55,6 +56,7 @@ for (const { dialect, skip } of DIALECTS) {
           id, email: p.email, email_norm: p.email.toLowerCase(), password_hash: 'x', name: p.name, name_kana: p.kana,
           postal_code: '100-0001', prefecture: '東京都', address1: p.address1 ?? '千代田区千代田1-1', address2: p.address2 ?? null,
           phone: p.phone, fax: null, status: 'active', email_verified_at: now, created_at: now, updated_at: now, withdrawn_at: null,
+          ...customerIdentityColumns({ email: p.email, phone: p.phone, name: p.name, postal_code: '100-0001' }), source: 'shop', external_id: null,
         })
         .execute();
       ids[key] = id;
@@ -88,6 +90,8 @@ for (const { dialect, skip } of DIALECTS) {
           shipping_prefecture: null, shipping_address1: null, shipping_address2: null, delivery_date: null, delivery_slot: null, note: null,
           items_total_yen: 3240, shipping_fee_yen: 825, cod_fee_yen: 0, total_yen: 4065, taxable_8_yen: 3240, tax_8_yen: 240, taxable_10_yen: 825, tax_10_yen: 75,
           rounding: 'floor', lang: 'ja', access_token_hash: 'x', stock_released: 0, placed_at: now, updated_at: now,
+          orderer_email_key: 'hanako@example.jp', orderer_phone_key: '0312345678', orderer_name_key: '山田花子', orderer_postal_key: '1000001',
+          shipping_name_key: null, shipping_phone_key: null, shipping_postal_key: null, source: 'shop',
         })
         .execute();
     });

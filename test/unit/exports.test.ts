@@ -22,6 +22,8 @@ function order(overrides: Partial<ExportOrder> = {}): ExportOrder {
     items_total_yen: 4480, shipping_fee_yen: 0, cod_fee_yen: 330, total_yen: 4810,
     taxable_8_yen: 4480, tax_8_yen: 331, taxable_10_yen: 330, tax_10_yen: 30, rounding: 'floor', lang: 'ja', access_token_hash: 'x',
     stock_released: 0, placed_at: '2025-01-01T01:00:00.000Z', updated_at: '2025-01-01T01:00:00.000Z',
+    orderer_email_key: null, orderer_phone_key: null, orderer_name_key: null, orderer_postal_key: null,
+    shipping_name_key: null, shipping_phone_key: null, shipping_postal_key: null, source: 'shop',
     lines: [line(1, '深蒸し煎茶 100g', 'GT-SEN-100', 2, 1080, 8), line(2, '八女抹茶 30g', 'MT-YAM-30', 1, 2320, 8)],
     ...overrides,
   };

@@ -10,7 +10,7 @@ import type { AlertTable } from '../alerts/tables.js';
 import type { AuditLogTable, StaffLoginTable, StaffSessionTable, StaffTable } from '../admin/tables.js';
 import type { SettingTable } from '../settings/tables.js';
 import type { LeaseTable, RateLimitTable } from '../shared/tables.js';
-import type { IncidentEventTable, IncidentTable } from '../incidents/records/tables.js';
+import type { IncidentEventTable, IncidentLetterBatchTable, IncidentNoticeTable, IncidentScopeEntryTable, IncidentScopeTable, IncidentTable } from '../incidents/records/tables.js';
 import type { CatalogRequestTable } from '../catalog-requests/tables.js';
 
 /** The whole database as Kysely sees it; each domain folder owns the tables it declares. */
@@ -48,5 +48,9 @@ export interface Database {
   integrity_alert_sources: IntegrityAlertSourceTable;
   incidents: IncidentTable;
   incident_events: IncidentEventTable;
+  incident_scopes: IncidentScopeTable;
+  incident_scope_entries: IncidentScopeEntryTable;
+  incident_notices: IncidentNoticeTable;
+  incident_letter_batches: IncidentLetterBatchTable;
   catalog_requests: CatalogRequestTable;
 }

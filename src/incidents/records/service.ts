@@ -101,7 +101,7 @@ export class IncidentService {
             known_on: input.knownOn, known_via: input.knownVia, known_detail: input.knownDetail, cause: '',
             case_sensitive: 0, case_financial: 0, case_unlawful: 0, case_over1000: 0,
             card_from: null, card_to: null, personal_from: null, personal_to: null,
-            secondary_damage: '', measures: '', card_reissue_free: 0, other_notes: '',
+            secondary_damage: '', measures: '', card_reissue_free: 0, other_notes: '', notice_subject: null, notice_body: null,
             created_by: actor, created_at: now, updated_at: now,
           };
           await trx.insertInto('incidents').values(row).execute();

@@ -2,7 +2,8 @@
 // shop (in process) and fails when a page loads a script that is not in the approved inventory
 // (src/integrity/script-inventory.json), whose hash differs, or that is inline (PCI DSS 6.4.3).
 //
-//   node --import tsx scripts/check-script-inventory.ts            check (exit 1 on any problem)
+//   node --import tsx scripts/check-script-inventory.ts [--inventory FILE]
+//                                                                  check (exit 1 on any problem)
 //   node --import tsx scripts/check-script-inventory.ts entry FILE --path /static/js/x.js \
 //        --purpose "…" --justification "…" --pages "checkout form,payment step" --approved-by "Name"
 //                                                                  print a new inventory entry
@@ -10,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkScriptInventory } from '../src/integrity/payment-pages.js';
-import { newInventoryEntry } from '../src/integrity/script-inventory.js';
+import { newInventoryEntry, parseScriptInventory } from '../src/integrity/script-inventory.js';
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'entry') {
@@ -31,7 +32,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(entry, null, 2)}\n`);
     return 0;
   }
-  const result = await checkScriptInventory();
+  const { values } = parseArgs({ args: argv, options: { inventory: { type: 'string' } } });
+  const inventory = values.inventory ? parseScriptInventory(JSON.parse(readFileSync(values.inventory, 'utf8')) as unknown) : undefined;
+  const result = await checkScriptInventory({ inventory });
   for (const p of result.pages) process.stdout.write(`  ${String(p.status).padEnd(4)} ${p.name.padEnd(36)} ${p.path}  (${p.scripts} script${p.scripts === 1 ? '' : 's'})\n`);
   if (result.problems.length === 0) {
     process.stdout.write(`script inventory: ${result.pages.length} payment-path pages checked, every script is listed with its hash.\n`);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../app/config.js';
 import { buildServer } from '../app/server.js';
-import { createServices } from '../app/services.js';
+import { createServices, type Services } from '../app/services.js';
 import { seedDemoCatalog } from '../catalog/demo.js';
 import { staticFile } from '../web/assets.js';
 import { checkPagesAgainstInventory, extractScripts, scriptInventory, sri384, type InventoryProblem, type RenderedPage, type ScriptInventory } from './script-inventory.js';
@@ -23,19 +23,26 @@ const ORIGIN = 'http://shop.invalid';
 export interface PaymentPathOptions {
   /** Called with the server before the walk: tests use it to tamper with a page (an added script). */
   tamper?: (app: FastifyInstance) => void | Promise<void>;
+  /** The throw-away shop's PUBLIC_URL (default http://shop.invalid); an https URL gives the TLS headers. */
+  publicUrl?: string;
+  /** Called after the walk, before the shop is thrown away (tests inspect other responses). */
+  inspect?: (app: FastifyInstance, services: Services) => Promise<void>;
 }
 
 class Visitor {
   private readonly cookies = new Map<string, string>();
   last: LightMyRequestResponse | null = null;
 
-  constructor(private readonly app: FastifyInstance) {}
+  constructor(
+    private readonly app: FastifyInstance,
+    private readonly host: string,
+  ) {}
 
   async request(method: 'GET' | 'POST', url: string, form?: Record<string, string>): Promise<LightMyRequestResponse> {
     const res = await this.app.inject({
       method, url,
       headers: {
-        accept: 'text/html', host: 'shop.invalid',
+        accept: 'text/html', host: this.host,
         cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
         ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
       },
@@ -77,10 +84,11 @@ export async function renderPaymentPath(opts: PaymentPathOptions = {}): Promise<
   const config = loadConfig(
     { NODE_ENV: 'test', LOG_LEVEL: 'silent', MAMORI_INTEGRITY: 'off', CARD_ATTEMPTS_PER_IP: '1000' },
     {
-      publicUrl: ORIGIN, dataDir, databaseUrl: null, workers: false,
+      publicUrl: opts.publicUrl ?? ORIGIN, dataDir, databaseUrl: null, workers: false,
       secrets: { cookieSecret: 'inventory-check-cookie-secret-0123456789', pspApiKey: 'sk_sandbox_inventory_check_0000', pspWebhookSecret: 'whsec_inventory_check_0000' },
       // Port 9 (discard) refuses connections: card payments fail fast and the payment step shows its error.
-      psp: { port: 0, publicUrl: 'http://127.0.0.1:9', apiUrl: 'http://127.0.0.1:9' },
+      // Behind TLS the provider's page is https too, as a real provider's is.
+      psp: { port: 0, publicUrl: opts.publicUrl?.startsWith('https:') ? 'https://psp.invalid' : 'http://127.0.0.1:9', apiUrl: 'http://127.0.0.1:9' },
     },
   );
   const services = await createServices(config);
@@ -91,9 +99,9 @@ export async function renderPaymentPath(opts: PaymentPathOptions = {}): Promise<
     await opts.tamper?.(app);
     await app.ready();
     const pages: RenderedPage[] = [];
-    const v = new Visitor(app);
+    const v = new Visitor(app, new URL(opts.publicUrl ?? ORIGIN).host);
     const keep = (name: string, path: string, res: LightMyRequestResponse) => {
-      pages.push({ name, path, status: res.statusCode, html: res.body });
+      pages.push({ name, path, status: res.statusCode, html: res.body, headers: res.headers });
       return res;
     };
     const expect = (res: LightMyRequestResponse, status: number | number[], what: string) => {
@@ -126,7 +134,7 @@ export async function renderPaymentPath(opts: PaymentPathOptions = {}): Promise<
     if (typeof payUrl !== 'string' || !/^\/orders\/ord_[0-9A-Z]{16}\/pay\?t=/.test(payUrl)) throw new Error(`payment-path walk: unexpected redirect after placing the order: ${String(payUrl)}`);
     keep('payment step', payUrl.split('?')[0]!, expect(await v.request('GET', payUrl), 200, 'the payment step'));
     const orderPath = payUrl.split('/pay')[0]!;
-    const token = new URL(payUrl, ORIGIN).searchParams.get('t') ?? '';
+    const token = new URL(payUrl, 'http://x').searchParams.get('t') ?? '';
     keep('provider return (unknown payment)', '/checkout/return/:id', await v.request('GET', `/checkout/return/${orderPath.split('/')[2]}?t=${encodeURIComponent(token)}&payment=pay_unknown`));
     keep('not found under /checkout', '/checkout/nothing-here', await v.request('GET', '/checkout/nothing-here'));
 
@@ -137,6 +145,7 @@ export async function renderPaymentPath(opts: PaymentPathOptions = {}): Promise<
     const done = expect(await v.request('POST', '/checkout/place', v.hiddenFields('/checkout/place')), [302, 303], 'placing the bank-transfer order');
     const thanks = String(done.headers.location ?? '');
     keep('thank-you page', '/orders/:id?thanks=1', expect(await v.request('GET', thanks), 200, 'the thank-you page'));
+    await opts.inspect?.(app, services);
     return pages;
   } finally {
     await app?.close();
@@ -164,6 +173,6 @@ export interface InventoryCheckResult {
 /** Renders the payment path and compares its scripts with the inventory (the build's check). */
 export async function checkScriptInventory(opts: PaymentPathOptions & { inventory?: ScriptInventory } = {}): Promise<InventoryCheckResult> {
   const pages = await renderPaymentPath(opts);
-  const problems = checkPagesAgainstInventory(pages, opts.inventory ?? scriptInventory(), { shopOrigin: ORIGIN, fileHash: liveScriptHash });
+  const problems = checkPagesAgainstInventory(pages, opts.inventory ?? scriptInventory(), { shopOrigin: new URL(opts.publicUrl ?? ORIGIN).origin, fileHash: liveScriptHash });
   return { pages: pages.map((p) => ({ name: p.name, path: p.path, status: p.status, scripts: extractScripts(p.html).length })), problems };
 }

@@ -150,6 +150,8 @@ export interface RenderedPage {
   path: string;
   status: number;
   html: string;
+  /** The response headers (for the header tests). */
+  headers?: Record<string, string | string[] | number | undefined>;
 }
 
 export interface InventoryProblem {

@@ -6,7 +6,7 @@ import { Severity, type Finding } from 'csp_evaluator/dist/finding.js';
 import { CspParser } from 'csp_evaluator/dist/parser.js';
 import type { Services } from '../../src/app/services.js';
 import { renderPaymentPath } from '../../src/integrity/payment-pages.js';
-import type { RenderedPage } from '../../src/integrity/script-inventory.js';
+import { scriptInventory, type RenderedPage } from '../../src/integrity/script-inventory.js';
 import { signedInStaff } from '../helpers/admin.js';
 import type { Client } from '../helpers/browser-client.js';
 import { observatoryScan, type ObservatoryResponse, type Transport } from '../helpers/observatory.js';
@@ -71,6 +71,12 @@ async function otherResponses(app: FastifyInstance, services: Services, host: st
   for (const [label, url] of [['admin dashboard', '/admin'], ['admin security page', '/admin/security'], ['admin audit log', '/admin/audit']] as const) {
     const res = await get(label, 'admin', url, { headers: { cookie } });
     assert.equal(res.statusCode, 200, `${label} (signed in)`);
+    if (label === 'admin security page') {
+      // The PCI DSS 6.4.3 inventory with the live hash of each file.
+      assert.match(res.body, /data-script-inventory="ok"/);
+      assert.match(res.body, /<tr data-script="\/static\/js\/shop\.js" data-matches="yes">/);
+      assert.ok(res.body.includes(scriptInventory().scripts[0]!.sha384));
+    }
   }
   await get('admin script', 'admin', '/admin/assets/admin.js');
   return out;

@@ -29,7 +29,7 @@ export interface PaymentPathOptions {
   inspect?: (app: FastifyInstance, services: Services) => Promise<void>;
 }
 
-class Visitor {
+class Buyer {
   private readonly cookies = new Map<string, string>();
   last: LightMyRequestResponse | null = null;
 
@@ -99,7 +99,7 @@ export async function renderPaymentPath(opts: PaymentPathOptions = {}): Promise<
     await opts.tamper?.(app);
     await app.ready();
     const pages: RenderedPage[] = [];
-    const v = new Visitor(app, new URL(opts.publicUrl ?? ORIGIN).host);
+    const v = new Buyer(app, new URL(opts.publicUrl ?? ORIGIN).host);
     const keep = (name: string, path: string, res: LightMyRequestResponse) => {
       pages.push({ name, path, status: res.statusCode, html: res.body, headers: res.headers });
       return res;

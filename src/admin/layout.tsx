@@ -38,7 +38,7 @@ export function AdminLayout(props: { c: AdminCtx; title: string; children: Compo
         <meta name="robots" content="noindex, nofollow" />
         <title>{`${props.title} | 管理 | ${c.shopName}`}</title>
         <link rel="stylesheet" href={c.css.url} integrity={c.css.integrity} />
-        <script src={c.js.url} integrity={c.js.integrity} defer />
+        <script src={c.js.url} integrity={c.js.integrity} crossOrigin="anonymous" defer />
       </head>
       <body class="admin">
         <header class="admin-header">

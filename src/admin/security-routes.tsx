@@ -2,7 +2,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AlertTable } from '../alerts/tables.js';
 import type { SwitchChange } from '../payments/killswitch.js';
+import { inventoryStatus, scriptInventory, type InventoryStatus } from '../integrity/script-inventory.js';
 import { formatInstantJa } from '../shared/time.js';
+import { staticFile } from '../web/assets.js';
 import { parseForm, text, type FieldErrors } from '../shared/validation.js';
 import type { AuditLogTable } from './tables.js';
 import type { VerifyResult } from './audit.js';
@@ -47,7 +49,40 @@ interface CardState {
   actor: string | null;
 }
 
-function SecurityPage(props: { c: AdminCtx; alerts: AlertTable[]; card: CardState; history: SwitchChange[]; notice?: string | undefined; errors: FieldErrors; form?: 'suspend' | 'resume' | undefined; values: Record<string, string> }) {
+/** PCI DSS 6.4.3: the approved payment-page scripts, each with the live hash of its file. */
+function ScriptInventoryPanel(props: { scripts: InventoryStatus[] }) {
+  const bad = props.scripts.filter((s) => !s.matches).length;
+  return (
+    <section class="panel" aria-labelledby="inventory-h" data-script-inventory={bad === 0 ? 'ok' : 'mismatch'}>
+      <h2 id="inventory-h">決済ページのスクリプト一覧（PCI DSS 6.4.3）</h2>
+      <p class="hint">
+        商品・カート・購入手続き・決済・完了ページが読み込むスクリプトの一覧です。承認済みのハッシュ（SHA-384）をページの integrity 属性に使うため、
+        ファイルが書き換えられるとブラウザは実行しません。一覧にないスクリプトがあるとビルドが失敗します（<code>npm run build</code>）。
+      </p>
+      {bad > 0 ? <p class="tag danger" role="alert">承認済みのハッシュと一致しないファイルが {bad} 件あります。</p> : null}
+      <table>
+        <thead><tr><th>URL</th><th>目的・理由</th><th>使用ページ</th><th>承認</th><th>承認済み SHA-384</th><th>現在のファイル</th></tr></thead>
+        <tbody>
+          {props.scripts.map((s) => (
+            <tr data-script={s.path} data-matches={s.matches ? 'yes' : 'no'}>
+              <td><code>{s.path}</code><br /><span class="hint">{s.source}</span></td>
+              <td><p>{s.purpose}</p><p class="hint">{s.justification}</p></td>
+              <td>{s.pages.join('、')}</td>
+              <td>{s.approvedBy}<br />{s.approvedAt}</td>
+              <td><code class="hash">{s.sha384}</code></td>
+              <td>
+                {s.matches ? <span class="tag">一致</span> : <span class="tag danger">不一致</span>}
+                <br /><code class="hash">{s.liveSha384 ?? '（ファイルなし）'}</code>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function SecurityPage(props: { c: AdminCtx; alerts: AlertTable[]; card: CardState; history: SwitchChange[]; notice?: string | undefined; errors: FieldErrors; form?: 'suspend' | 'resume' | undefined; values: Record<string, string>; scripts: InventoryStatus[] }) {
   const { c, card } = props;
   const suspended = card.state === 'suspended';
   const errs = (f: 'suspend' | 'resume') => (props.form === f ? props.errors : {});
@@ -118,6 +153,7 @@ function SecurityPage(props: { c: AdminCtx; alerts: AlertTable[]; card: CardStat
           </table>
         )}
       </section>
+      <ScriptInventoryPanel scripts={props.scripts} />
     </>
   );
 }
@@ -175,7 +211,7 @@ export const securityRoutes: AdminRouteModule = (app, pages) => {
   ) => {
     const [alerts, card, history] = await Promise.all([services.alerts.listOpen(200), services.killSwitch.state(), services.killSwitch.history(20)]);
     return pages.render(req, reply, 'セキュリティ', (c) => (
-      <SecurityPage c={c} alerts={alerts} card={card} history={history} notice={o.notice} errors={o.errors ?? {}} form={o.form} values={o.values ?? {}} />
+      <SecurityPage c={c} alerts={alerts} card={card} history={history} notice={o.notice} errors={o.errors ?? {}} form={o.form} values={o.values ?? {}} scripts={inventoryStatus(scriptInventory(), staticFile)} />
     ), o.status ?? 200);
   };
 

@@ -53,7 +53,7 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
   installSecurityHeaders(app, { providerOrigin: services.payments.providerOrigin, tls: config.secureCookies, publicUrl: config.publicUrl });
   installRequestContext(app, config, services.sessions);
 
-  const assets = loadAssets();
+  const assets = loadAssets({ warn: (msg) => app.log.warn(msg) });
   const pages = new Pages({ settings: services.settings, cart: services.cart, customers: services.customers, assets });
 
   await app.register(fastifyStatic, { root: STATIC_DIR, prefix: '/static/', immutable: true, maxAge: '365d', index: false, dotfiles: 'deny' });

@@ -13,7 +13,9 @@ import { integrityDb } from './tables.js';
 /**
  * `POST /csp-report`: the browser tells the shop what its Content-Security-Policy blocked.
  * Accepts the classic `application/csp-report` body (report-uri) and the Reporting API's
- * `application/reports+json` (report-to), and plain JSON of either shape. Size-limited, rate-limited
+ * `application/reports+json` (report-to), and plain JSON of either shape. The Reporting API's
+ * `integrity-violation` reports (Integrity-Policy) are taken the same way, under the directive
+ * `integrity-policy`. Size-limited, rate-limited
  * per IP, deduplicated (document path + directive + blocked URI → one row with a count). A
  * violation on a checkout or payment page raises a critical `csp_violation_payment_path`; anywhere
  * else a warning `csp_violation`. Browser-extension noise and junk are stored but never alerted.
@@ -115,6 +117,17 @@ export function parseCspReports(body: unknown): CspViolation[] | null {
   const reporting = reportingSchema.safeParse(body);
   if (!reporting.success) return null;
   for (const r of reporting.data.slice(0, 20)) {
+    if (r.type === 'integrity-violation' && r.body) {
+      // Integrity-Policy (SRI spec): a script without integrity metadata, or a no-cors script request, was blocked.
+      out.push({
+        documentPath: pathOf(str(r.body, 'documentURL') ?? r.url ?? null),
+        directive: INTEGRITY_DIRECTIVE,
+        blockedUri: locationOf(str(r.body, 'blockedURL')) ?? 'none',
+        sourceFile: null,
+        disposition: r.body.reportOnly === true ? 'report' : 'enforce',
+      });
+      continue;
+    }
     if (r.type !== 'csp-violation' || !r.body) continue;
     out.push({
       documentPath: pathOf(str(r.body, 'documentURL', 'document-uri') ?? r.url ?? null),
@@ -131,7 +144,11 @@ export function isExtensionNoise(v: CspViolation): boolean {
   return EXTENSION_SCHEMES.test(v.blockedUri) || (v.sourceFile !== null && EXTENSION_SCHEMES.test(v.sourceFile));
 }
 
+/** The `directive` under which Integrity-Policy violations are stored and alerted. */
+export const INTEGRITY_DIRECTIVE = 'integrity-policy';
+
 const KNOWN_DIRECTIVES = new Set([
+  INTEGRITY_DIRECTIVE,
   'default-src', 'script-src', 'script-src-elem', 'script-src-attr', 'style-src', 'style-src-elem', 'style-src-attr', 'img-src', 'font-src',
   'connect-src', 'media-src', 'object-src', 'frame-src', 'child-src', 'worker-src', 'manifest-src', 'prefetch-src', 'fenced-frame-src',
   'form-action', 'frame-ancestors', 'base-uri', 'navigate-to', 'sandbox', 'require-trusted-types-for', 'trusted-types', 'webrtc',
@@ -177,9 +194,13 @@ export async function recordCspViolation(deps: Pick<CspReportDeps, 'db' | 'alert
     severity,
     kind,
     dedupeKey: `${kind}:${alertScope(v)}`,
-    message: payment
-      ? `決済経路のページ ${v.documentPath} で、許可されていない読み込みがブラウザにより遮断されました（${v.directive}: ${v.blockedUri}）。ページが改ざんされている可能性があります。`
-      : `ページ ${v.documentPath} で、CSP違反が報告されました（${v.directive}: ${v.blockedUri}）。`,
+    message: v.directive === INTEGRITY_DIRECTIVE
+      ? payment
+        ? `決済経路のページ ${v.documentPath} で、完全性ハッシュ（SRI）のないスクリプト ${v.blockedUri} がブラウザにより遮断されました（Integrity-Policy）。ページが改ざんされている可能性があります。`
+        : `ページ ${v.documentPath} で、完全性ハッシュ（SRI）のないスクリプト ${v.blockedUri} が遮断されました（Integrity-Policy）。`
+      : payment
+        ? `決済経路のページ ${v.documentPath} で、許可されていない読み込みがブラウザにより遮断されました（${v.directive}: ${v.blockedUri}）。ページが改ざんされている可能性があります。`
+        : `ページ ${v.documentPath} で、CSP違反が報告されました（${v.directive}: ${v.blockedUri}）。`,
     evidence: { documentPath: v.documentPath, directive: v.directive, blockedUri: v.blockedUri, sourceFile: v.sourceFile, disposition: v.disposition, count: row.count, ipHash: reporter.ipHash, userAgent: ua },
   });
   return { count: row.count, alerted: severity };

@@ -8,6 +8,15 @@ import { translator, type Lang, type Translate } from './i18n.js';
 
 export const SESSION_COOKIE = 'mamori_sid';
 const LANG_COOKIE = 'mamori_lang';
+
+/**
+ * Behind TLS the cookies carry the `__Host-` prefix: the browser then accepts them only with
+ * Secure, Path=/ and no Domain, so neither a sibling subdomain nor a plain-http response can
+ * plant or overwrite the visitor's session.
+ */
+export function visitorCookieNames(secure: boolean): { session: string; lang: string } {
+  return secure ? { session: `__Host-${SESSION_COOKIE}`, lang: `__Host-${LANG_COOKIE}` } : { session: SESSION_COOKIE, lang: LANG_COOKIE };
+}
 const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
 
 /** What every request knows about its visitor. */
@@ -50,6 +59,7 @@ export function installRequestContext(app: FastifyInstance, config: Config, sess
     maxAge: SESSION_TTL_DAYS * 86_400,
   };
 
+  const names = visitorCookieNames(config.secureCookies);
   app.decorateRequest('visitor', null as unknown as Visitor);
 
   // A returning visitor's token hash and CSRF token are pure functions of the cookie: keep the
@@ -66,18 +76,18 @@ export function installRequestContext(app: FastifyInstance, config: Config, sess
   };
 
   app.addHook('onRequest', (req, reply, done) => {
-    const raw = req.cookies[SESSION_COOKIE];
+    const raw = req.cookies[names.session];
     let token = raw && TOKEN_RE.test(raw) ? raw : '';
     const isNew = !token;
     if (!token) {
       token = newToken();
-      reply.setCookie(SESSION_COOKIE, token, cookieOpts);
+      reply.setCookie(names.session, token, cookieOpts);
     }
     const queryLang = (req.query as Record<string, unknown> | undefined)?.lang;
-    let lang: Lang = req.cookies[LANG_COOKIE] === 'en' ? 'en' : 'ja';
+    let lang: Lang = req.cookies[names.lang] === 'en' ? 'en' : 'ja';
     if (queryLang === 'en' || queryLang === 'ja') {
       lang = queryLang;
-      reply.setCookie(LANG_COOKIE, lang, { ...cookieOpts, httpOnly: true });
+      reply.setCookie(names.lang, lang, { ...cookieOpts, httpOnly: true });
     }
     let cached: Promise<SessionState> | null = null;
     let d: { hash: string; csrf: string } | null = null;
@@ -100,7 +110,7 @@ export function installRequestContext(app: FastifyInstance, config: Config, sess
         visitor.token = next;
         d = null;
         cached = null;
-        reply.setCookie(SESSION_COOKIE, next, cookieOpts);
+        reply.setCookie(names.session, next, cookieOpts);
       },
     };
     req.visitor = visitor;
@@ -115,7 +125,7 @@ export function installRequestContext(app: FastifyInstance, config: Config, sess
     if (req.headers['sec-fetch-site'] === 'cross-site') return done(forbidden('他のサイトからの送信は受け付けていません。'));
     const body = req.body as Record<string, unknown> | undefined;
     const sent = typeof body?._csrf === 'string' ? body._csrf : req.headers['x-csrf-token'];
-    if (typeof sent !== 'string' || !req.cookies[SESSION_COOKIE] || !safeEqual(sent, req.visitor.csrfToken)) {
+    if (typeof sent !== 'string' || !req.cookies[names.session] || !safeEqual(sent, req.visitor.csrfToken)) {
       return done(new CsrfError());
     }
     done();

@@ -13,7 +13,7 @@ export function Layout(props: { v: ViewCtx; title: string; children: ComponentCh
         <title>{props.title ? `${props.title} | ${v.shopName}` : v.shopName}</title>
         <link rel="icon" href="/static/img/favicon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href={v.assets.css.url} integrity={v.assets.css.integrity} />
-        <script src={v.assets.js.url} integrity={v.assets.js.integrity} defer />
+        <script src={v.assets.js.url} integrity={v.assets.js.integrity} crossOrigin="anonymous" defer />
       </head>
       <body>
         <a class="skip" href="#main">本文へ移動</a>

@@ -26,7 +26,7 @@ export interface BrowserHandle {
  * Launches Chromium headless. We run as root in a container, hence no sandbox; the background
  * networking flags stop Chromium from calling hosts it cannot reach (and from slowing the tests).
  */
-export async function launchBrowser(): Promise<BrowserHandle> {
+export async function launchBrowser(opts: { extraArgs?: string[] } = {}): Promise<BrowserHandle> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
@@ -38,6 +38,7 @@ export async function launchBrowser(): Promise<BrowserHandle> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...(opts.extraArgs ?? []),
     ],
   });
   return {

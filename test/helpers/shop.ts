@@ -63,7 +63,7 @@ export interface TestShop {
  * A real shop (HTTP on a free port) with its own data directory, the sandbox provider on its own
  * port, and SQLite or a fresh PostgreSQL schema. Workers are off unless asked for.
  */
-export async function startTestShop(opts: { dialect?: Dialect; workers?: boolean; seedDemo?: boolean; env?: Record<string, string> } = {}): Promise<TestShop> {
+export async function startTestShop(opts: { dialect?: Dialect; workers?: boolean; seedDemo?: boolean; env?: Record<string, string>; publicUrl?: string } = {}): Promise<TestShop> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mamori-test-'));
   const pgSchema = opts.dialect === 'postgres' ? await freshPgSchema() : null;
   const secrets = { cookieSecret: 'test-cookie-secret-0123456789abcdefghijkl', pspApiKey: 'sk_sandbox_test_0123456789abcdef', pspWebhookSecret: 'whsec_test_0123456789abcdef' };
@@ -77,7 +77,8 @@ export async function startTestShop(opts: { dialect?: Dialect; workers?: boolean
     {
       port,
       host: '127.0.0.1',
-      publicUrl: `http://127.0.0.1:${port}`,
+      // A TLS front in front of the shop (e2e) gives its own https URL.
+      publicUrl: opts.publicUrl ?? `http://127.0.0.1:${port}`,
       dataDir,
       databaseUrl: pgSchema?.url ?? null,
       secrets,

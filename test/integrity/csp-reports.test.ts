@@ -151,6 +151,32 @@ for (const { dialect, skip } of DIALECTS) {
       assert.equal(res.statusCode, 400);
     });
 
+    test('Integrity-Policy reports (integrity-violation) are stored like CSP reports and take the same alert path', async () => {
+      const integrity = (url: string, blocked: string, reportOnly = false) => JSON.stringify([
+        { type: 'integrity-violation', age: 2, url, user_agent: 'Mozilla/5.0', body: { documentURL: url, blockedURL: blocked, destination: 'script', reportOnly } },
+      ]);
+      await killSwitch.set('enabled', 'staff:sec@example.jp', 'test: resumed before the integrity report');
+      const res = await post(integrity('https://shop.example/checkout?x=1', 'https://shop.example/static/js/skim.js?c=1'), 'application/reports+json', '198.51.100.20');
+      assert.equal(res.statusCode, 204);
+      const row = (await rows()).find((r) => r.directive === 'integrity-policy' && r.document_path === '/checkout')!;
+      assert.ok(row, 'stored under the directive integrity-policy');
+      assert.equal(row.blocked_uri, 'https://shop.example/static/js/skim.js');
+      assert.equal(row.payment_path, 1);
+      assert.equal(row.disposition, 'enforce');
+      const alert = (await alerts.listOpen()).find((a) => a.kind === 'csp_violation_payment_path' && a.dedupe_key.endsWith(':integrity-policy'));
+      assert.ok(alert, 'a critical payment-path alert, like a CSP violation');
+      assert.equal(alert.severity, 'critical');
+      assert.match(alert.message, /Integrity-Policy/);
+      // The kind already has three distinct sources in the window (tests above): suspended at once.
+      assert.equal((await killSwitch.state()).state, 'suspended');
+
+      assert.equal((await post(integrity('https://shop.example/products/sencha', 'https://shop.example/x.js', true), 'application/reports+json', '198.51.100.21')).statusCode, 204);
+      const elsewhere = (await rows()).find((r) => r.directive === 'integrity-policy' && r.document_path === '/products/sencha')!;
+      assert.equal(elsewhere.disposition, 'report');
+      assert.equal(elsewhere.payment_path, 0);
+      assert.ok((await alerts.listOpen()).some((a) => a.kind === 'csp_violation' && a.dedupe_key === 'csp_violation:integrity-policy'));
+    });
+
     test('parser unit: both formats, odd values', () => {
       assert.deepEqual(parseCspReports({ 'csp-report': { 'document-uri': '/checkout/return/x', 'violated-directive': "script-src 'self'", 'blocked-uri': 'data:text/javascript,alert(1)' } }), [
         { documentPath: '/checkout/return/x', directive: 'script-src', blockedUri: 'data:', sourceFile: null, disposition: 'enforce' },

@@ -214,10 +214,10 @@ function Actions(props: { c: AdminCtx; d: OrderDetail; values: Record<string, st
           </form>
         ) : null}
       </div>
-      {o.payment_method === 'bank_transfer' && o.payment_status === 'pending' && o.status === 'new' ? (
+      {(o.payment_method === 'bank_transfer' || o.payment_method === 'postal_transfer') && o.payment_status === 'pending' && o.status === 'new' ? (
         <form method="post" action={`${url}/bank-transfer`}>
           <Csrf c={c} />
-          <h3>入金確認（銀行振込）</h3>
+          <h3>入金確認（{o.payment_method === 'postal_transfer' ? '郵便振替' : '銀行振込'}）</h3>
           <div class="filters">
             <div class="field"><label for="bt-amount">入金額（円）</label><input id="bt-amount" name="amount" inputMode="numeric" required value={values.amount ?? String(o.total_yen)} /></div>
             <div class="field"><label for="bt-date">入金日</label><input id="bt-date" type="date" name="received_on" required value={values.received_on ?? jstDate()} /></div>

@@ -85,6 +85,8 @@ export function formatTrackingNumber(digits: string): string {
 const EDGES: Record<PaymentMethod, Partial<Record<OrderStatus, OrderStatus[]>>> = {
   card: { paid: ['preparing'], preparing: ['shipped'], shipped: ['delivered'] },
   bank_transfer: { paid: ['preparing'], preparing: ['shipped'], shipped: ['delivered'] },
+  // 郵便振替 (postal transfer, staff-entered orders): prepaid like a bank transfer.
+  postal_transfer: { paid: ['preparing'], preparing: ['shipped'], shipped: ['delivered'] },
   // Cash on delivery: prepared and shipped before payment; paid when delivered.
   cod: { new: ['preparing'], preparing: ['shipped'], shipped: ['delivered'] },
 };
@@ -99,12 +101,14 @@ export function transitionProblem(o: TransitionSubject, to: OrderStatus): string
   if (to === 'cancelled') return cancelProblem(o, false);
   if (to === 'paid') {
     if (o.payment_method === 'bank_transfer') return '銀行振込の入金は「入金確認」から記録してください。';
+    if (o.payment_method === 'postal_transfer') return '郵便振替の入金は「入金確認」から記録してください。';
     if (o.payment_method === 'card') return 'カード決済は決済代行会社からの通知で自動的に入金済みになります。';
     return '代金引換は「配達完了」にすると入金済みになります。';
   }
   if (o.status === 'pending_payment') return 'カード決済が完了していないため、状態を進められません。';
   if (o.payment_status === 'refunded' && (to === 'preparing' || to === 'shipped')) return '全額返金済みのご注文は発送に進められません。キャンセルしてください。';
   if (o.payment_method === 'bank_transfer' && o.status === 'new') return '銀行振込のご注文は、入金確認の後に発送準備へ進めます。';
+  if (o.payment_method === 'postal_transfer' && o.status === 'new') return '郵便振替のご注文は、入金確認の後に発送準備へ進めます。';
   if ((EDGES[o.payment_method]?.[o.status] ?? []).includes(to)) return null;
   return `${label(o.status)}から${label(to)}には変更できません（新規 → 入金済み → 発送準備中 → 発送済み → 配達完了 の順に進みます）。`;
 }
@@ -452,7 +456,7 @@ export class OrderAdminService {
     });
     await this.audited(actor, 'cancel', id, {
       from: o.status, reason: input.reason, refundedYen, stockReleased,
-      ...(o.payment_method === 'bank_transfer' && o.payment_status === 'paid' ? { manualRefundNeeded: true } : {}),
+      ...((o.payment_method === 'bank_transfer' || o.payment_method === 'postal_transfer') && o.payment_status === 'paid' ? { manualRefundNeeded: true } : {}),
     });
     return { refundedYen, stockReleased };
   }
@@ -473,10 +477,10 @@ export class OrderAdminService {
     }
   }
 
-  /** Records a bank transfer as received (amount and date) and marks the order paid. */
+  /** Records a bank (or postal) transfer as received (amount and date) and marks the order paid. */
   async confirmBankTransfer(id: string, input: { amountYen: number; receivedOn: string; acceptDifference: boolean }, actor: string): Promise<void> {
     const o = await this.load(id);
-    if (o.payment_method !== 'bank_transfer') throw conflict('not_bank_transfer', '銀行振込のご注文ではありません。');
+    if (o.payment_method !== 'bank_transfer' && o.payment_method !== 'postal_transfer') throw conflict('not_bank_transfer', '銀行振込・郵便振替のご注文ではありません。');
     if (o.status === 'cancelled') throw conflict('cancelled', 'キャンセル済みのご注文です。');
     if (o.payment_status !== 'pending' || o.status !== 'new') throw conflict('already_paid', 'このご注文はすでに入金確認済みです。');
     if (input.receivedOn < jstDate(new Date(o.placed_at))) throw new AppError(422, 'bad_date', '入金日がご注文日より前になっています。');
@@ -497,7 +501,7 @@ export class OrderAdminService {
           .where('payment_status', '=', 'pending')
           .executeTakeFirst();
         if (Number(res.numUpdatedRows) !== 1) throw stale();
-        await addOrderEvent(trx, id, 'paid', `bank_transfer:${input.amountYen}:${input.receivedOn} by ${actor}`);
+        await addOrderEvent(trx, id, 'paid', `${o.payment_method}:${input.amountYen}:${input.receivedOn} by ${actor}`);
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict('already_paid', 'このご注文はすでに入金確認済みです。');

@@ -19,7 +19,7 @@ import type { ExportOrder } from './exports.js';
 import { destinationOf, STATUS_LABELS } from './exports.js';
 import { orderConfirmationMail } from './mails.js';
 import { addOrderEvent, type OrderService } from './service.js';
-import type { OrderEventTable, OrderLineTable, OrderStatus, OrderTable, PaymentMethod } from './tables.js';
+import type { OrderChannel, OrderEventTable, OrderLineTable, OrderStatus, OrderTable, PaymentMethod } from './tables.js';
 
 // ---------------------------------------------------------------------------------------------
 // Tables of the back office (created by ./admin-migrations.ts).
@@ -128,6 +128,8 @@ export function cancelProblem(o: TransitionSubject, refundable: boolean, refundR
 export interface OrderFilter {
   status: OrderStatus | null;
   payment: PaymentMethod | null;
+  /** Where the order came from (web, phone, FAX, postcard, other); absent = every channel. */
+  channel?: OrderChannel | null;
   /** JST calendar dates, inclusive. */
   from: string | null;
   to: string | null;
@@ -161,6 +163,7 @@ function filterExpr(eb: ExpressionBuilder<Database, 'orders'>, f: OrderFilter, e
   const and: Expression<SqlBool>[] = [...extra];
   if (f.status) and.push(eb('status', '=', f.status));
   if (f.payment) and.push(eb('payment_method', '=', f.payment));
+  if (f.channel) and.push(eb('channel', '=', f.channel));
   if (f.from) and.push(eb('placed_at', '>=', jstDayStart(f.from)));
   if (f.to) and.push(eb('placed_at', '<', jstDayStart(addDays(f.to, 1))));
   if (f.q) {
@@ -177,7 +180,7 @@ function filterExpr(eb: ExpressionBuilder<Database, 'orders'>, f: OrderFilter, e
     // A phone number typed with or without hyphens, in either width, finds the order.
     const digits = q.replace(/\D/g, '');
     if (digits.length >= 4 && /^[\d\s()+-]+$/.test(q)) {
-      for (const col of ['orderer_phone', 'shipping_phone'] as const) or.push(contains(replaceAll(eb.ref(col), PHONE_NOISE), digits));
+      for (const col of ['orderer_phone', 'orderer_fax', 'shipping_phone'] as const) or.push(contains(replaceAll(eb.ref(col), PHONE_NOISE), digits));
     }
     and.push(eb.or(or));
   }

@@ -39,11 +39,19 @@ export function containsCardNumber(text: string): boolean {
     if (m.index > 1 && normalised[m.index - 1] === '.' && /\d/.test(normalised[m.index - 2]!)) continue;
     const digits = m[0].replace(/[ -]/g, '');
     if (digits[0]! < '2' || digits[0]! > '6') continue;
-    if (digits.length <= 19) {
-      if (luhnValid(digits)) return true;
-      continue;
+    if (digits.length <= 19 && luhnValid(digits)) return true;
+    if (digits.length > 19) {
+      for (let len = 13; len <= 19; len++) if (luhnValid(digits.slice(0, len))) return true;
     }
-    for (let len = 13; len <= 19; len++) if (luhnValid(digits.slice(0, len))) return true;
+    // Grouped as people write it, then followed by more digits ("4242 4242 4242 4242 12/30",
+    // a number read out with its expiry): the leading groups that make 13–19 digits are checked.
+    const groups = m[0].split(/[ -]/);
+    let joined = '';
+    for (const g of groups.slice(0, -1)) {
+      joined += g;
+      if (joined.length >= 13 && joined.length <= 19 && luhnValid(joined)) return true;
+      if (joined.length > 19) break;
+    }
   }
   return false;
 }

@@ -156,7 +156,8 @@ function buildStaffOrderSchema(settings: ShopSettings, today: string) {
       channel: z.enum(STAFF_CHANNELS, { error: '受付経路を選択してください。' }),
       staff_note: optionalText({ max: 1000, multiline: true }),
       entry_token: z.string().regex(/^[A-Za-z0-9_-]{43}$/).optional(),
-      expected_total: z.string().regex(/^\d{1,9}$/).optional(),
+      // Blank until the totals were shown once (the page's first render).
+      expected_total: z.string().regex(/^(\d{1,9})?$/).optional().transform((v) => (v ? v : undefined)),
       action: z.enum(['recalc', 'confirm', 'place']).optional(),
     })
     .strict()

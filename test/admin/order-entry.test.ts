@@ -60,7 +60,8 @@ for (const { dialect, skip } of DIALECTS) {
     }
 
     function entryForm(overrides: Record<string, string> = {}, items: [string, number][] = [[v8.id, 2], [v10.id, 1]]): Record<string, string> {
-      const base = guestForm({ orderer_email: '', orderer_fax: '', channel: 'phone', payment_method: 'cod', staff_note: '', ...overrides });
+      // As the browser posts it: the hidden fields of the first render included (customer, total blank).
+      const base = guestForm({ orderer_email: '', orderer_fax: '', channel: 'phone', payment_method: 'cod', staff_note: '', customer_id: '', expected_total: '', ...overrides });
       for (const [id, q] of items) base[qtyField(id)] = String(q);
       return base;
     }

@@ -91,7 +91,7 @@ const EDGES: Record<PaymentMethod, Partial<Record<OrderStatus, OrderStatus[]>>> 
   cod: { new: ['preparing'], preparing: ['shipped'], shipped: ['delivered'] },
 };
 
-type TransitionSubject = Pick<OrderTable, 'status' | 'payment_method' | 'payment_status'>;
+type TransitionSubject = Pick<OrderTable, 'status' | 'payment_method' | 'payment_status'> & Partial<Pick<OrderTable, 'channel'>>;
 
 /** Why an order may not move to `to`, or null when it may. Messages are for staff. */
 export function transitionProblem(o: TransitionSubject, to: OrderStatus): string | null {
@@ -116,7 +116,11 @@ export function transitionProblem(o: TransitionSubject, to: OrderStatus): string
 /** Why an order may not be cancelled, or null. `refundable`: a card payment that still holds money. */
 export function cancelProblem(o: TransitionSubject, refundable: boolean, refundRequested = false): string | null {
   if (o.status === 'cancelled') return 'すでにキャンセル済みです。';
-  if (o.status === 'pending_payment') return 'カード決済の手続き中です。決済期限（30分）を過ぎると自動的にキャンセルされ、在庫も戻ります。';
+  if (o.status === 'pending_payment') {
+    // Staff-entered card orders wait for their payment link (payments/links.ts).
+    if ('channel' in o && o.channel !== 'web') return 'お支払いリンクの支払い待ちです。キャンセルするには「リンクを無効にする」を押してください。有効なリンクがなくなると自動的にキャンセルされ、在庫も戻ります。';
+    return 'カード決済の手続き中です。決済期限（30分）を過ぎると自動的にキャンセルされ、在庫も戻ります。';
+  }
   if (o.status === 'shipped' || o.status === 'delivered') return '発送済みのご注文はキャンセルできません。返品として扱い、必要であれば返金してください。';
   if (refundable && !refundRequested) return 'カード決済済みのご注文です。先に返金するか、「カード決済を全額返金してキャンセル」を選んでください。';
   return null;

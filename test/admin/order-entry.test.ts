@@ -187,6 +187,16 @@ for (const { dialect, skip } of DIALECTS) {
       assert.match(mail.body_text, /郵便振替のお払込先/);
       assert.match(mail.body_text, /00100-0-123456/);
       assert.equal((await order(ids[0]!)).channel, 'postcard');
+      // The buyer's order page (the mail's link) shows the postal account; staff record the payment like a bank transfer.
+      const orders = shop.shop.services.orders;
+      const buyerPage = await new Client(shop.url).get(orders.orderUrl(ids[0]!, orders.orderToken(ids[0]!)));
+      assert.match(buyerPage.html, /郵便振替のお払込先/);
+      assert.match(buyerPage.html, /00100-0-123456/);
+      const total = (await order(ids[0]!)).total_yen;
+      await staff.get(`${A}/orders/${ids[0]!}`);
+      const paid = await staff.post(`${A}/orders/${ids[0]!}/bank-transfer`, { amount: String(total), received_on: (await import('../../src/shared/time.js')).jstDate() });
+      assert.match(paid.url, /done=bank/);
+      assert.equal((await order(ids[0]!)).payment_status, 'paid');
 
       const { id } = await enter(entryForm({ channel: 'fax' }));
       assert.equal(await db().selectFrom('outbox').select('id').where('dedupe_key', '=', `order-confirmation:${id}`).executeTakeFirst(), undefined);
@@ -314,6 +324,9 @@ for (const { dialect, skip } of DIALECTS) {
       res = await staff.post(`${A}/orders/${id2}/payment-link/send`, {});
       assert.equal(res.status, 409, 'no e-mail to send to');
       assert.match(res.html, /メールアドレスがありません/);
+      res = await staff.post(`${A}/orders/${id2}/cancel`, {});
+      assert.equal(res.status, 409);
+      assert.match(decodeEntities(res.html), /リンクを無効にする/);
       res = await staff.post(`${A}/orders/${id2}/payment-link/revoke`, {});
       assert.match(res.url, /done=link_revoked/);
       assert.match((await buyer.get(third.url)).html, /このリンクは使えません/);
@@ -345,6 +358,29 @@ for (const { dialect, skip } of DIALECTS) {
       assert.equal(entry.status, 400);
       assert.match(decodeEntities(entry.html), /お支払いリンク/);
       assert.equal((await db().selectFrom('orders').select('id').execute()).length, before.length);
+    });
+
+    test('owner settings: the postal account and the link validity are validated and used', async () => {
+      const owner = new Client(shop.url);
+      await signedInStaff(shop.shop.services, owner, 'owner', `entry-owner-${dialect}@example.jp`);
+      await owner.get(`${A}/settings`);
+      let res = await owner.post(`${A}/settings/postal`, { accountNumber: '12345', accountHolder: 'テスト', dueDays: '7' });
+      assert.equal(res.status, 422);
+      assert.match(decodeEntities(res.html), /口座記号番号は「00100-0-123456」の形式/);
+      res = await owner.post(`${A}/settings/postal`, { accountNumber: '００２００－１－７６５４３２', accountHolder: 'カ）マモリ', dueDays: '10' });
+      assert.ok(res.status < 400, res.html.slice(0, 300));
+      res = await owner.post(`${A}/settings/paymentLinks`, { validDays: '0' });
+      assert.equal(res.status, 422);
+      res = await owner.post(`${A}/settings/paymentLinks`, { validDays: '3' });
+      assert.ok(res.status < 400);
+      const settings = await shop.shop.services.settings.get(shop.shop.services.handle.db);
+      assert.equal(settings.postal.accountNumber, '00200-1-765432');
+      assert.equal(settings.paymentLinks.validDays, 3);
+      // A new link lives 3 days (saving a section clears the settings cache).
+      const { id } = await enter(entryForm({ payment_method: 'card' }));
+      const link = (await shop.shop.services.paymentLinks.currentLinkFor(id))!;
+      const days = (Date.parse(link.expiresAt) - Date.now()) / 86_400_000;
+      assert.ok(days > 2.9 && days <= 3, `expires in 3 days (${days})`);
     });
 
     test('channel filters the order list and the order CSV', async () => {

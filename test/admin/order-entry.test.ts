@@ -383,6 +383,17 @@ for (const { dialect, skip } of DIALECTS) {
       assert.ok(days > 2.9 && days <= 3, `expires in 3 days (${days})`);
     });
 
+    test('only owner and staff may enter orders; the security role gets 403', async () => {
+      const sec = new Client(shop.url);
+      await signedInStaff(shop.shop.services, sec, 'security', `entry-sec-${dialect}@example.jp`);
+      assert.equal((await sec.get(`${A}/orders/new`)).status, 403);
+      const post = await sec.request(`${A}/orders/new`, { form: { _csrf: sec.csrf(), ...entryForm({ action: 'recalc' }) } });
+      assert.equal(post.status, 403);
+      const anon = new Client(shop.url);
+      const p = await anon.request(`${A}/orders/new`, { follow: false });
+      assert.equal(p.status, 303);
+    });
+
     test('channel filters the order list and the order CSV', async () => {
       const { id } = await enter(entryForm({ channel: 'fax', orderer_name: '経路 確認' }));
       const ids = (p: Page) => [...p.html.matchAll(/href="\/admin\/orders\/(ord_[0-9A-Z]{16})"/g)].map((m) => m[1]!);

@@ -8,7 +8,9 @@ import { nfkc } from '../shared/jp.js';
 import { addDays, isIsoDate, jstDate } from '../shared/time.js';
 import { parseForm, text, optionalText } from '../shared/validation.js';
 import type { AdminRouteModule } from './plugin.js';
-import { DONE_MESSAGES, Flash, ORDER_STATUSES, OrderDetailView, OrdersListView, PackingSlip, type DoneCode, type FilterValues } from './orders-views.js';
+import { DONE_MESSAGES, Flash, ORDER_STATUSES, OrderDetailView, OrdersListView, PackingSlip, type DoneCode, type EntryInfo, type FilterValues } from './orders-views.js';
+import { PaymentLinkService } from '../payments/links.js';
+import { StaffService } from './staff-service.js';
 import type { StaffIdentity } from './sessions.js';
 
 const PER_PAGE = 50;
@@ -31,7 +33,8 @@ const jstDateParam = (label: string) => z.string().refine(isIsoDate, `${label}�
 
 const filterShape = {
   status: opt(z.enum(ORDER_STATUSES, { error: '状態の指定が正しくありません。' })),
-  payment: opt(z.enum(['card', 'bank_transfer', 'cod'], { error: '支払方法の指定が正しくありません。' })),
+  payment: opt(z.enum(['card', 'bank_transfer', 'cod', 'postal_transfer'], { error: '支払方法の指定が正しくありません。' })),
+  channel: opt(z.enum(['web', 'phone', 'fax', 'postcard', 'other'], { error: '受付経路の指定が正しくありません。' })),
   from: opt(jstDateParam('開始日')),
   to: opt(jstDateParam('終了日')),
   q: opt(text({ max: 100 })),
@@ -101,15 +104,15 @@ const emptyForm = z.object({}).strict();
 
 // ---------------------------------------------------------------------------------------------
 
-function toFilter(v: { status: OrderFilter['status']; payment: OrderFilter['payment']; from: string | null; to: string | null; q: string | null }): OrderFilter {
-  return { status: v.status, payment: v.payment, from: v.from, to: v.to, q: v.q };
+function toFilter(v: { status: OrderFilter['status']; payment: OrderFilter['payment']; channel: OrderFilter['channel']; from: string | null; to: string | null; q: string | null }): OrderFilter {
+  return { status: v.status, payment: v.payment, channel: v.channel, from: v.from, to: v.to, q: v.q };
 }
 
 /** The filter as typed, for the form and the links (only string values). */
 function rawValues(query: unknown): FilterValues {
   const out: FilterValues = {};
   if (typeof query !== 'object' || query === null) return out;
-  for (const k of ['status', 'payment', 'from', 'to', 'q'] as const) {
+  for (const k of ['status', 'payment', 'channel', 'from', 'to', 'q'] as const) {
     const v = (query as Record<string, unknown>)[k];
     if (typeof v === 'string') out[k] = v.slice(0, 100);
   }
@@ -145,8 +148,25 @@ export const orderRoutes: AdminRouteModule = (app, pages) => {
     return d;
   };
 
-  const renderDetail = (req: FastifyRequest, reply: FastifyReply, d: OrderDetail, opts: { status?: number; done?: DoneCode; error?: string; values?: Record<string, string> } = {}) =>
-    pages.render(req, reply, `注文 ${d.order.order_number}`, (c) => <OrderDetailView c={c} d={d} done={opts.done} error={opts.error} values={opts.values} />, opts.status ?? 200);
+  const staffService = new StaffService(services);
+  const entryInfo = async (o: OrderDetail['order']): Promise<EntryInfo> => {
+    const [links, current, who] = await Promise.all([
+      services.paymentLinks.listFor(o.id),
+      services.paymentLinks.currentLinkFor(o.id),
+      o.entered_by ? staffService.getById(o.entered_by) : Promise.resolve(undefined),
+    ]);
+    return {
+      enteredBy: o.entered_by ? (who ? `${who.name}（${who.email}）` : o.entered_by) : null,
+      links,
+      current: current ? { url: current.url, expiresAt: current.expiresAt } : null,
+      linkProblem: PaymentLinkService.problem(o),
+    };
+  };
+
+  const renderDetail = async (req: FastifyRequest, reply: FastifyReply, d: OrderDetail, opts: { status?: number; done?: DoneCode; error?: string; values?: Record<string, string> } = {}) => {
+    const entry = await entryInfo(d.order);
+    return pages.render(req, reply, `注文 ${d.order.order_number}`, (c) => <OrderDetailView c={c} d={d} done={opts.done} error={opts.error} values={opts.values} entry={entry} />, opts.status ?? 200);
+  };
 
   app.get('/orders', async (req, reply) => {
     if (!(await pages.require(req, reply, [...ROLES]))) return reply;
@@ -316,6 +336,19 @@ export const orderRoutes: AdminRouteModule = (app, pages) => {
   action('resend-confirmation', emptyForm, async (_f, id, actor) => {
     await admin.resendConfirmation(id, actor);
     return 'resent';
+  });
+  // Payment links (issue #9): issue (revokes the previous one), mail through the outbox, revoke. Audited by the service.
+  action('payment-link/issue', emptyForm, async (_f, id, actor) => {
+    await services.paymentLinks.issue(id, actor);
+    return 'link_issued';
+  });
+  action('payment-link/send', emptyForm, async (_f, id, actor) => {
+    await services.paymentLinks.send(id, actor);
+    return 'link_sent';
+  });
+  action('payment-link/revoke', emptyForm, async (_f, id, actor) => {
+    await services.paymentLinks.revoke(id, actor);
+    return 'link_revoked';
   });
 };
 

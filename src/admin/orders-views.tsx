@@ -1,16 +1,18 @@
 import type { ComponentChildren } from 'preact';
 import { CARRIERS, cancelProblem, formatTrackingNumber, transitionProblem, type Carrier, type OrderDetail } from '../checkout/admin-service.js';
-import { destinationOf, METHOD_LABELS, PAYMENT_STATUS_LABELS, STATUS_LABELS } from '../checkout/exports.js';
+import { CHANNEL_LABELS, destinationOf, METHOD_LABELS, PAYMENT_STATUS_LABELS, STATUS_LABELS } from '../checkout/exports.js';
 import type { OrderLineTable, OrderStatus, OrderTable } from '../checkout/tables.js';
 import { OrderLinesTable, TotalsTable } from '../checkout/views.js';
 import type { ShopSettings } from '../settings/defaults.js';
 import { formatDateJa, formatInstantJa, jstDate } from '../shared/time.js';
 import { formatYen } from '../web/i18n.js';
 import type { AdminCtx } from './layout.js';
+import { linkState } from '../payments/links.js';
+import type { PaymentLinkTable } from '../payments/tables.js';
 import { Csrf } from './components.js';
 
 /** What the list's filter form holds, as typed (strings), for re-display and links. */
-export type FilterValues = Partial<Record<'status' | 'payment' | 'from' | 'to' | 'q', string>>;
+export type FilterValues = Partial<Record<'status' | 'payment' | 'channel' | 'from' | 'to' | 'q', string>>;
 
 export const ORDER_STATUSES = ['pending_payment', 'new', 'paid', 'preparing', 'shipped', 'delivered', 'cancelled'] as const satisfies readonly OrderStatus[];
 
@@ -47,7 +49,7 @@ export function OrdersListView(props: {
   error?: string | undefined;
 }) {
   const { c, values: v } = props;
-  const filterQuery = { status: v.status, payment: v.payment, from: v.from, to: v.to, q: v.q };
+  const filterQuery = { status: v.status, payment: v.payment, channel: v.channel, from: v.from, to: v.to, q: v.q };
   const today = jstDate();
   return (
     <>
@@ -68,6 +70,13 @@ export function OrdersListView(props: {
           </select>
         </div>
         <div class="field">
+          <label for="f-channel">受付経路</label>
+          <select id="f-channel" name="channel">
+            <option value="">すべて</option>
+            {Object.entries(CHANNEL_LABELS).map(([k, label]) => <option value={k} selected={v.channel === k}>{label}</option>)}
+          </select>
+        </div>
+        <div class="field">
           <label for="f-from">注文日（から）</label>
           <input id="f-from" type="date" name="from" value={v.from ?? ''} />
         </div>
@@ -82,6 +91,7 @@ export function OrdersListView(props: {
         <button type="submit" class="btn">絞り込む</button>
         <a class="btn secondary" href={`${c.base}/orders`}>条件をクリア</a>
       </form>
+      <p><a class="btn" href={`${c.base}/orders/new`}>電話・FAX・はがきの注文を入力</a></p>
       <p>
         {props.total}件{props.total > 0 ? `（${props.page} / ${props.pages}ページ）` : ''}
         {' '}日付は日本時間（JST）です。
@@ -116,7 +126,7 @@ export function OrdersListView(props: {
               <td>{formatInstantJa(o.placed_at)}</td>
               <td>{o.orderer_name}<br /><small class="hint">{o.orderer_phone}</small></td>
               <td>{o.ship_to_orderer ? '注文者と同じ' : `${o.shipping_name ?? ''}（${o.shipping_prefecture ?? ''}）`}</td>
-              <td>{METHOD_LABELS[o.payment_method]}<br /><small class="hint">{PAYMENT_STATUS_LABELS[o.payment_status] ?? o.payment_status}</small></td>
+              <td>{METHOD_LABELS[o.payment_method]}<br /><small class="hint">{PAYMENT_STATUS_LABELS[o.payment_status] ?? o.payment_status}{o.channel !== 'web' ? ` / ${CHANNEL_LABELS[o.channel] ?? o.channel}` : ''}</small></td>
               <td><StatusTag status={o.status} /></td>
               <td class="num">{formatYen(o.total_yen)}</td>
             </tr>
@@ -147,7 +157,73 @@ export const DONE_MESSAGES = {
   bank: '入金を記録しました。',
   note: 'メモを追加しました。',
   resent: '確認メールを再送しました。',
+  entered: 'ご注文を登録しました。',
+  link_issued: 'お支払いリンクを発行しました（以前のリンクは無効になりました）。',
+  link_sent: 'お支払いリンクをメールで送りました。',
+  link_revoked: 'お支払いリンクを無効にしました。',
 } as const;
+
+/** Staff entry and payment links of an order (issue #9), shown on its page. */
+export interface EntryInfo {
+  /** Name and e-mail of the staff member who entered the order, or their id if they no longer exist. */
+  enteredBy: string | null;
+  links: PaymentLinkTable[];
+  current: { url: string; expiresAt: string } | null;
+  /** Why no link can be issued (not a card order, paid, cancelled), or null. */
+  linkProblem: string | null;
+}
+
+function linkStateLabel(l: PaymentLinkTable, o: OrderTable): string {
+  const labels: Record<string, string> = { open: '有効', paid: '使用済み（お支払い完了）', expired: '期限切れ', revoked: '無効（取り消し・再発行）', closed: '対象外' };
+  return labels[linkState(l, o)] ?? '';
+}
+
+function PaymentLinks(props: { c: AdminCtx; o: OrderTable; e: EntryInfo }) {
+  const { c, o, e } = props;
+  const url = `${c.base}/orders/${o.id}/payment-link`;
+  return (
+    <section class="panel" aria-labelledby="h-links">
+      <h2 id="h-links">お支払いリンク（カード）</h2>
+      <p class="hint">お客様はこのリンクから決済代行会社のページでカード情報を入力します。カード番号を電話やFAXで受け取ったり、ここに書いたりしないでください。</p>
+      {e.current ? (
+        <dl class="kv">
+          <dt>現在のリンク</dt><dd><input type="text" readOnly value={e.current.url} aria-label="お支払いリンクのURL" size={60} class="link-url" /></dd>
+          <dt>有効期限</dt><dd>{formatInstantJa(e.current.expiresAt)}</dd>
+        </dl>
+      ) : <p>有効なリンクはありません。</p>}
+      {e.linkProblem === null ? (
+        <div class="filters">
+          <form method="post" action={`${url}/issue`}>
+            <Csrf c={c} />
+            <button type="submit" class="btn secondary" data-confirm={e.current ? '新しいリンクを発行すると、今のリンクは使えなくなります。発行しますか？' : undefined}>{e.current ? 'リンクを再発行' : 'リンクを発行'}</button>
+          </form>
+          {e.current && o.orderer_email ? (
+            <form method="post" action={`${url}/send`}>
+              <Csrf c={c} />
+              <button type="submit" class="btn secondary">リンクをメールで送る（{o.orderer_email}）</button>
+            </form>
+          ) : null}
+          {e.current ? (
+            <form method="post" action={`${url}/revoke`}>
+              <Csrf c={c} />
+              <button type="submit" class="btn danger" data-confirm="リンクを無効にしますか？ 有効なリンクがなくなると、ご注文は自動的にキャンセルされ在庫が戻ります。">リンクを無効にする</button>
+            </form>
+          ) : null}
+        </div>
+      ) : <p class="hint">{e.linkProblem}</p>}
+      {e.links.length > 0 ? (
+        <table>
+          <thead><tr><th>発行日時</th><th>発行者</th><th>有効期限</th><th>状態</th><th>お客様が開いた日時</th></tr></thead>
+          <tbody>
+            {e.links.map((l) => (
+              <tr><td>{formatInstantJa(l.created_at)}</td><td>{l.created_by}</td><td>{formatInstantJa(l.expires_at)}</td><td>{linkStateLabel(l, o)}</td><td>{l.opened_at ? formatInstantJa(l.opened_at) : '—'}</td></tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </section>
+  );
+}
 export type DoneCode = keyof typeof DONE_MESSAGES;
 
 function Address(props: { name: string; kana: string | null; postalCode: string; prefecture: string; address1: string; address2: string | null; phone: string; fax?: string | null; email?: string | null }) {
@@ -215,10 +291,10 @@ function Actions(props: { c: AdminCtx; d: OrderDetail; values: Record<string, st
           </form>
         ) : null}
       </div>
-      {o.payment_method === 'bank_transfer' && o.payment_status === 'pending' && o.status === 'new' ? (
+      {(o.payment_method === 'bank_transfer' || o.payment_method === 'postal_transfer') && o.payment_status === 'pending' && o.status === 'new' ? (
         <form method="post" action={`${url}/bank-transfer`}>
           <Csrf c={c} />
-          <h3>入金確認（銀行振込）</h3>
+          <h3>入金確認（{o.payment_method === 'postal_transfer' ? '郵便振替' : '銀行振込'}）</h3>
           <div class="filters">
             <div class="field"><label for="bt-amount">入金額（円）</label><input id="bt-amount" name="amount" inputMode="numeric" required value={values.amount ?? String(o.total_yen)} /></div>
             <div class="field"><label for="bt-date">入金日</label><input id="bt-date" type="date" name="received_on" required value={values.received_on ?? jstDate()} /></div>
@@ -276,7 +352,7 @@ function Actions(props: { c: AdminCtx; d: OrderDetail; values: Record<string, st
   );
 }
 
-export function OrderDetailView(props: { c: AdminCtx; d: OrderDetail; done?: DoneCode | undefined; error?: string | undefined; values?: Record<string, string> | undefined }) {
+export function OrderDetailView(props: { c: AdminCtx; d: OrderDetail; done?: DoneCode | undefined; error?: string | undefined; values?: Record<string, string> | undefined; entry?: EntryInfo | undefined }) {
   const { c, d } = props;
   const o = d.order;
   const dest = destinationOf(o);
@@ -291,12 +367,14 @@ export function OrderDetailView(props: { c: AdminCtx; d: OrderDetail; done?: Don
           <dt>状態</dt><dd><StatusTag status={o.status} /></dd>
           <dt>支払方法</dt><dd>{METHOD_LABELS[o.payment_method]}（{PAYMENT_STATUS_LABELS[o.payment_status] ?? o.payment_status}）</dd>
           <dt>注文日時</dt><dd>{formatInstantJa(o.placed_at)}</dd>
-          <dt>受付経路</dt><dd>{o.channel}</dd>
+          <dt>受付経路</dt><dd>{CHANNEL_LABELS[o.channel] ?? o.channel}</dd>
+          {o.entered_by ? <><dt>入力スタッフ</dt><dd>{props.entry?.enteredBy ?? o.entered_by}</dd></> : null}
           <dt>合計（税込）</dt><dd>{formatYen(o.total_yen)}</dd>
           <dt>在庫</dt><dd>{o.stock_released ? '戻し済み' : '引当中'}</dd>
         </dl>
       </section>
       <Actions c={c} d={d} values={props.values ?? {}} />
+      {props.entry && o.payment_method === 'card' && (o.channel !== 'web' || props.entry.links.length > 0) ? <PaymentLinks c={c} o={o} e={props.entry} /> : null}
       <div class="grid">
         <section class="panel" aria-labelledby="h-orderer">
           <h2 id="h-orderer">ご注文者</h2>

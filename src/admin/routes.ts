@@ -4,6 +4,7 @@ import { catalogAdminRoutes } from './catalog-routes.js';
 import { customerAdminRoutes } from './customers-routes.js';
 import { dashboardRoutes } from './dashboard-routes.js';
 import { orderRoutes } from './orders-routes.js';
+import { orderEntryRoutes } from './order-entry-routes.js';
 import { securityRoutes } from './security-routes.js';
 import { settingsAdminRoutes } from './settings-routes.js';
 import { staffRoutes } from './staff-routes.js';
@@ -24,4 +25,5 @@ export const ADMIN_MODULES: AdminRouteModule[] = [
   incidentAdminRoutes,
   catalogRequestAdminRoutes,
   paperRoutes,
+  orderEntryRoutes,
 ];

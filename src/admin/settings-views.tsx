@@ -101,6 +101,18 @@ export function SettingsPage(props: { c: AdminCtx; forms: SectionForms; notice: 
         </div>
       </SectionForm>
 
+      <SectionForm {...f('postal')} hint="電話・FAX・はがきのご注文で「郵便振替」を選んだときに、ご注文確認メールに表示されます。変更はすべてのオーナーに通知されます。">
+        <div class="grid">
+          <Input form="postal" name="accountNumber" label="口座記号番号（例 00100-0-123456）" state={forms.postal} required maxLength={20} />
+          <Input form="postal" name="accountHolder" label="加入者名" state={forms.postal} required maxLength={60} />
+          <Input form="postal" name="dueDays" label="お支払い期限（ご注文から何日以内）" state={forms.postal} required inputMode="numeric" maxLength={2} />
+        </div>
+      </SectionForm>
+
+      <SectionForm {...f('paymentLinks')} hint="スタッフが入力したカード払いのご注文に発行する、決済代行会社のお支払いページへのリンクの有効期間です。">
+        <Input form="paymentLinks" name="validDays" label="有効期間（日）" state={forms.paymentLinks} required inputMode="numeric" maxLength={2} />
+      </SectionForm>
+
       <SectionForm {...f('delivery')}>
         <div class="grid">
           <Input form="delivery" name="minDaysAhead" label="お届け日に指定できる最短日（ご注文の何日後）" state={forms.delivery} required inputMode="numeric" maxLength={3} />

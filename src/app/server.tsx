@@ -8,6 +8,7 @@ import { catalogRoutes } from '../catalog/routes.js';
 import { checkoutRoutes } from '../checkout/routes.js';
 import { customerRoutes } from '../customers/routes.js';
 import { paymentRoutes } from '../payments/routes.js';
+import { paymentLinkRoutes } from '../payments/link-routes.js';
 import { CardDataRefused, installPanTripwire } from '../payments/tripwire.js';
 import { legalRoutes } from '../settings/routes.js';
 import { registerAdmin } from '../admin/plugin.js';
@@ -44,7 +45,7 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
   });
 
   // First of all: refuse card data on any route, before parsing, CSRF or routing decide anything.
-  installPanTripwire(app, { alerts: services.alerts, hashKey: config.secrets.cookieSecret, maxBodyBytes: 256 * 1024 });
+  installPanTripwire(app, { alerts: services.alerts, hashKey: config.secrets.cookieSecret, maxBodyBytes: 256 * 1024, adminPath: config.admin.path });
   await app.register(cookie);
   await app.register(formbody);
   // Webhooks are verified over the exact bytes received, so JSON arrives as text; routes parse it.
@@ -108,6 +109,7 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
   cartRoutes(app, { cart: services.cart, sessions: services.sessions, pages });
   checkoutRoutes(app, { orders: services.orders, cart: services.cart, customers: services.customers, settings: services.settings, payments: services.payments, killSwitch: services.killSwitch, pages });
   paymentRoutes(app, { payments: services.payments, orders: services.orders, pages });
+  paymentLinkRoutes(app, { links: services.paymentLinks, orders: services.orders, pages });
   customerRoutes(app, { customers: services.customers, sessions: services.sessions, cart: services.cart, orders: services.orders, rateLimiter: services.rateLimiter, pages });
   legalRoutes(app, { settings: services.settings, pages });
   catalogRequestRoutes(app, { catalogRequests: services.catalogRequests, catalog: services.catalog, settings: services.settings, rateLimiter: services.rateLimiter, pages });

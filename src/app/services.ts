@@ -13,6 +13,7 @@ import type { PaymentProvider } from '../payments/provider.js';
 import { createPaymentProvider } from '../payments/providers/index.js';
 import { CardKillSwitch } from '../payments/killswitch.js';
 import { PaymentService } from '../payments/service.js';
+import { PaymentLinkService } from '../payments/links.js';
 import { AlertService } from '../alerts/service.js';
 import { AuditLog } from '../admin/audit.js';
 import { fingerprintEnvironment, recordAuditedFingerprint, setFingerprintEnvironment } from '../integrity/fingerprint.js';
@@ -47,6 +48,8 @@ export interface Services {
   outbox: OutboxWorker;
   mediaDir: string;
   catalogRequests: CatalogRequestService;
+  /** Payment links for card orders entered by staff (issue #9). */
+  paymentLinks: PaymentLinkService;
   close(): Promise<void>;
 }
 
@@ -85,6 +88,7 @@ export async function createServices(config: Config, opts: { provider?: PaymentP
     mail, outbox,
     mediaDir: join(config.dataDir, 'media'),
     catalogRequests: new CatalogRequestService(db),
+    paymentLinks: new PaymentLinkService(db, orders, payments, settings, audit, config.publicUrl, config.secrets.cookieSecret),
     async close() {
       await outbox.stop();
       mail.close();

@@ -88,6 +88,14 @@ export class CartService {
   async view(cartId: string | null): Promise<CartView> {
     if (!cartId) return { id: null, lines: [], itemsTotalYen: 0, count: 0, purchasable: false };
     const items = await this.db.selectFrom('cart_items').select(['variant_id', 'quantity']).where('cart_id', '=', cartId).orderBy('added_at').execute();
+    return this.viewItems(cartId, items);
+  }
+
+  /**
+   * Items priced and checked against stock as a cart shows them: the cart's own view, and the
+   * staff order entry (issue #9), which prices its lines with the same code as the storefront.
+   */
+  async viewItems(cartId: string | null, items: { variant_id: string; quantity: number }[]): Promise<CartView> {
     const variants = new Map((await this.catalog.getVariantsForSale(items.map((i) => i.variant_id))).map((v) => [v.id, v]));
     const lines: CartLine[] = [];
     for (const item of items) {

@@ -125,6 +125,18 @@ export class CatalogService {
       .execute();
   }
 
+  /** Every variant on sale (published product, active variant) with its stock, for the staff order entry. */
+  listVariantsForSale() {
+    return this.db
+      .selectFrom('variants as v')
+      .innerJoin('products as p', 'p.id', 'v.product_id')
+      .select(['v.id', 'v.sku', 'v.name_ja as variant_name', 'v.price_yen', 'v.stock', 'p.name_ja as product_name', 'p.tax_rate'])
+      .where('p.published', '=', 1)
+      .where('v.active', '=', 1)
+      .orderBy('v.sku')
+      .execute();
+  }
+
   /**
    * The whole catalog for print (the paper order form): published products with their active
    * variants, by category and the shop's own order. Not cached: it is read rarely.

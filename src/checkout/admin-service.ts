@@ -19,7 +19,7 @@ import type { ExportOrder } from './exports.js';
 import { destinationOf, STATUS_LABELS } from './exports.js';
 import { orderConfirmationMail } from './mails.js';
 import { addOrderEvent, type OrderService } from './service.js';
-import type { OrderEventTable, OrderLineTable, OrderStatus, OrderTable, PaymentMethod } from './tables.js';
+import type { OrderChannel, OrderEventTable, OrderLineTable, OrderStatus, OrderTable, PaymentMethod } from './tables.js';
 
 // ---------------------------------------------------------------------------------------------
 // Tables of the back office (created by ./admin-migrations.ts).
@@ -85,11 +85,13 @@ export function formatTrackingNumber(digits: string): string {
 const EDGES: Record<PaymentMethod, Partial<Record<OrderStatus, OrderStatus[]>>> = {
   card: { paid: ['preparing'], preparing: ['shipped'], shipped: ['delivered'] },
   bank_transfer: { paid: ['preparing'], preparing: ['shipped'], shipped: ['delivered'] },
+  // 郵便振替 (postal transfer, staff-entered orders): prepaid like a bank transfer.
+  postal_transfer: { paid: ['preparing'], preparing: ['shipped'], shipped: ['delivered'] },
   // Cash on delivery: prepared and shipped before payment; paid when delivered.
   cod: { new: ['preparing'], preparing: ['shipped'], shipped: ['delivered'] },
 };
 
-type TransitionSubject = Pick<OrderTable, 'status' | 'payment_method' | 'payment_status'>;
+type TransitionSubject = Pick<OrderTable, 'status' | 'payment_method' | 'payment_status'> & Partial<Pick<OrderTable, 'channel'>>;
 
 /** Why an order may not move to `to`, or null when it may. Messages are for staff. */
 export function transitionProblem(o: TransitionSubject, to: OrderStatus): string | null {
@@ -99,12 +101,14 @@ export function transitionProblem(o: TransitionSubject, to: OrderStatus): string
   if (to === 'cancelled') return cancelProblem(o, false);
   if (to === 'paid') {
     if (o.payment_method === 'bank_transfer') return '銀行振込の入金は「入金確認」から記録してください。';
+    if (o.payment_method === 'postal_transfer') return '郵便振替の入金は「入金確認」から記録してください。';
     if (o.payment_method === 'card') return 'カード決済は決済代行会社からの通知で自動的に入金済みになります。';
     return '代金引換は「配達完了」にすると入金済みになります。';
   }
   if (o.status === 'pending_payment') return 'カード決済が完了していないため、状態を進められません。';
   if (o.payment_status === 'refunded' && (to === 'preparing' || to === 'shipped')) return '全額返金済みのご注文は発送に進められません。キャンセルしてください。';
   if (o.payment_method === 'bank_transfer' && o.status === 'new') return '銀行振込のご注文は、入金確認の後に発送準備へ進めます。';
+  if (o.payment_method === 'postal_transfer' && o.status === 'new') return '郵便振替のご注文は、入金確認の後に発送準備へ進めます。';
   if ((EDGES[o.payment_method]?.[o.status] ?? []).includes(to)) return null;
   return `${label(o.status)}から${label(to)}には変更できません（新規 → 入金済み → 発送準備中 → 発送済み → 配達完了 の順に進みます）。`;
 }
@@ -112,7 +116,11 @@ export function transitionProblem(o: TransitionSubject, to: OrderStatus): string
 /** Why an order may not be cancelled, or null. `refundable`: a card payment that still holds money. */
 export function cancelProblem(o: TransitionSubject, refundable: boolean, refundRequested = false): string | null {
   if (o.status === 'cancelled') return 'すでにキャンセル済みです。';
-  if (o.status === 'pending_payment') return 'カード決済の手続き中です。決済期限（30分）を過ぎると自動的にキャンセルされ、在庫も戻ります。';
+  if (o.status === 'pending_payment') {
+    // Staff-entered card orders wait for their payment link (payments/links.ts).
+    if ('channel' in o && o.channel !== 'web') return 'お支払いリンクの支払い待ちです。キャンセルするには「リンクを無効にする」を押してください。有効なリンクがなくなると自動的にキャンセルされ、在庫も戻ります。';
+    return 'カード決済の手続き中です。決済期限（30分）を過ぎると自動的にキャンセルされ、在庫も戻ります。';
+  }
   if (o.status === 'shipped' || o.status === 'delivered') return '発送済みのご注文はキャンセルできません。返品として扱い、必要であれば返金してください。';
   if (refundable && !refundRequested) return 'カード決済済みのご注文です。先に返金するか、「カード決済を全額返金してキャンセル」を選んでください。';
   return null;
@@ -124,6 +132,8 @@ export function cancelProblem(o: TransitionSubject, refundable: boolean, refundR
 export interface OrderFilter {
   status: OrderStatus | null;
   payment: PaymentMethod | null;
+  /** Where the order came from (web, phone, FAX, postcard, other); absent = every channel. */
+  channel?: OrderChannel | null;
   /** JST calendar dates, inclusive. */
   from: string | null;
   to: string | null;
@@ -157,6 +167,7 @@ function filterExpr(eb: ExpressionBuilder<Database, 'orders'>, f: OrderFilter, e
   const and: Expression<SqlBool>[] = [...extra];
   if (f.status) and.push(eb('status', '=', f.status));
   if (f.payment) and.push(eb('payment_method', '=', f.payment));
+  if (f.channel) and.push(eb('channel', '=', f.channel));
   if (f.from) and.push(eb('placed_at', '>=', jstDayStart(f.from)));
   if (f.to) and.push(eb('placed_at', '<', jstDayStart(addDays(f.to, 1))));
   if (f.q) {
@@ -173,7 +184,7 @@ function filterExpr(eb: ExpressionBuilder<Database, 'orders'>, f: OrderFilter, e
     // A phone number typed with or without hyphens, in either width, finds the order.
     const digits = q.replace(/\D/g, '');
     if (digits.length >= 4 && /^[\d\s()+-]+$/.test(q)) {
-      for (const col of ['orderer_phone', 'shipping_phone'] as const) or.push(contains(replaceAll(eb.ref(col), PHONE_NOISE), digits));
+      for (const col of ['orderer_phone', 'orderer_fax', 'shipping_phone'] as const) or.push(contains(replaceAll(eb.ref(col), PHONE_NOISE), digits));
     }
     and.push(eb.or(or));
   }
@@ -452,7 +463,7 @@ export class OrderAdminService {
     });
     await this.audited(actor, 'cancel', id, {
       from: o.status, reason: input.reason, refundedYen, stockReleased,
-      ...(o.payment_method === 'bank_transfer' && o.payment_status === 'paid' ? { manualRefundNeeded: true } : {}),
+      ...((o.payment_method === 'bank_transfer' || o.payment_method === 'postal_transfer') && o.payment_status === 'paid' ? { manualRefundNeeded: true } : {}),
     });
     return { refundedYen, stockReleased };
   }
@@ -473,10 +484,10 @@ export class OrderAdminService {
     }
   }
 
-  /** Records a bank transfer as received (amount and date) and marks the order paid. */
+  /** Records a bank (or postal) transfer as received (amount and date) and marks the order paid. */
   async confirmBankTransfer(id: string, input: { amountYen: number; receivedOn: string; acceptDifference: boolean }, actor: string): Promise<void> {
     const o = await this.load(id);
-    if (o.payment_method !== 'bank_transfer') throw conflict('not_bank_transfer', '銀行振込のご注文ではありません。');
+    if (o.payment_method !== 'bank_transfer' && o.payment_method !== 'postal_transfer') throw conflict('not_bank_transfer', '銀行振込・郵便振替のご注文ではありません。');
     if (o.status === 'cancelled') throw conflict('cancelled', 'キャンセル済みのご注文です。');
     if (o.payment_status !== 'pending' || o.status !== 'new') throw conflict('already_paid', 'このご注文はすでに入金確認済みです。');
     if (input.receivedOn < jstDate(new Date(o.placed_at))) throw new AppError(422, 'bad_date', '入金日がご注文日より前になっています。');
@@ -497,7 +508,7 @@ export class OrderAdminService {
           .where('payment_status', '=', 'pending')
           .executeTakeFirst();
         if (Number(res.numUpdatedRows) !== 1) throw stale();
-        await addOrderEvent(trx, id, 'paid', `bank_transfer:${input.amountYen}:${input.receivedOn} by ${actor}`);
+        await addOrderEvent(trx, id, 'paid', `${o.payment_method}:${input.amountYen}:${input.receivedOn} by ${actor}`);
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict('already_paid', 'このご注文はすでに入金確認済みです。');

@@ -45,7 +45,9 @@ export const STATUS_LABELS: Record<string, string> = {
 export const PAYMENT_STATUS_LABELS: Record<string, string> = {
   pending: '未入金', paid: '入金済み', failed: '決済失敗', refunded: '返金済み', cancelled: '取消',
 };
-export const METHOD_LABELS: Record<string, string> = { card: 'クレジットカード', bank_transfer: '銀行振込', cod: '代金引換' };
+export const METHOD_LABELS: Record<string, string> = { card: 'クレジットカード', bank_transfer: '銀行振込', cod: '代金引換', postal_transfer: '郵便振替' };
+/** Where an order came from (issue #9): the web shop, or staff entering a phone, FAX or postcard order. */
+export const CHANNEL_LABELS: Record<string, string> = { web: 'Web', phone: '電話', fax: 'FAX', postcard: 'はがき', other: 'その他' };
 
 // ---------------------------------------------------------------------------------------------
 // Order CSV: one row per line item.
@@ -57,6 +59,7 @@ export const ORDER_CSV_HEADER = [
   'お届け希望日', 'お届け時間帯', '備考',
   '明細番号', 'SKU', '商品名', '単価（税込）', '数量', '税率', '明細金額',
   '商品合計', '送料', '代引手数料', '合計（税込）', '10%対象', '10%内消費税', '8%対象', '8%内消費税',
+  '受付経路', '入力スタッフID',
 ] as const;
 
 export function orderCsvRows(orders: readonly ExportOrder[]): (string | number)[][] {
@@ -70,7 +73,10 @@ export function orderCsvRows(orders: readonly ExportOrder[]): (string | number)[
       d.name, d.kana, d.phone, d.postalCode, `${d.prefecture}${d.address1}`, d.address2,
       o.delivery_date ?? '', o.delivery_slot ?? '', o.note ?? '',
     ];
-    const tail = [o.items_total_yen, o.shipping_fee_yen, o.cod_fee_yen, o.total_yen, o.taxable_10_yen, o.tax_10_yen, o.taxable_8_yen, o.tax_8_yen];
+    const tail = [
+      o.items_total_yen, o.shipping_fee_yen, o.cod_fee_yen, o.total_yen, o.taxable_10_yen, o.tax_10_yen, o.taxable_8_yen, o.tax_8_yen,
+      CHANNEL_LABELS[o.channel] ?? o.channel, o.entered_by ?? '',
+    ];
     for (const l of o.lines) {
       rows.push([...head, l.line_no, l.sku, l.name, l.unit_price_yen, l.quantity, `${l.tax_rate}%`, l.line_total_yen, ...tail]);
     }

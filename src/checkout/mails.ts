@@ -8,6 +8,7 @@ export const PAYMENT_LABELS: Record<string, string> = {
   card: 'クレジットカード',
   bank_transfer: '銀行振込（前払い）',
   cod: '代金引換',
+  postal_transfer: '郵便振替（前払い）',
 };
 
 const ORDER_CONFIRMATION = `{{name}} 様
@@ -111,7 +112,9 @@ export function orderConfirmationMail(input: {
           fax: null,
         }),
     delivery: `${order.delivery_date ? formatDateJa(order.delivery_date) : '指定なし'} ${order.delivery_slot ?? ''}`.trim(),
-    paymentInstructions: order.payment_method === 'bank_transfer' ? `\n${bankTransferText(s, order)}\n` : '',
+    paymentInstructions:
+      order.payment_method === 'bank_transfer' ? `\n${bankTransferText(s, order)}\n`
+        : order.payment_method === 'postal_transfer' ? `\n${postalTransferText(s, order)}\n` : '',
     orderUrl: input.orderUrl,
     shopAddress: `〒${s.shop.postalCode} ${s.shop.address}`,
     shopPhone: s.shop.phone,
@@ -139,6 +142,22 @@ export function bankTransferText(s: ShopSettings, order: Pick<OrderTable, 'place
     `お振込金額: ${yen(order.total_yen)}`,
     `お振込期限: ${formatDateJa(bankTransferDue(s, order))}`,
     `※ ご依頼人名の前にご注文番号（${order.order_number}）をご入力ください。振込手数料はお客様のご負担となります。`,
+  ].join('\n');
+}
+
+export function postalTransferDue(settings: ShopSettings, order: Pick<OrderTable, 'placed_at'>): string {
+  return addDays(jstDate(new Date(order.placed_at)), settings.postal.dueDays);
+}
+
+/** 郵便振替: the account (記号番号 and 加入者名) shown to the buyer, like the bank account for a bank transfer. */
+export function postalTransferText(s: ShopSettings, order: Pick<OrderTable, 'placed_at' | 'total_yen' | 'order_number'>): string {
+  return [
+    '■ 郵便振替のお払込先',
+    `口座記号番号: ${s.postal.accountNumber}`,
+    `加入者名: ${s.postal.accountHolder}`,
+    `お払込金額: ${yen(order.total_yen)}`,
+    `お払込期限: ${formatDateJa(postalTransferDue(s, order))}`,
+    `※ 払込取扱票の通信欄にご注文番号（${order.order_number}）をご記入ください。払込手数料はお客様のご負担となります。`,
   ].join('\n');
 }
 

@@ -65,4 +65,11 @@ export const migrations: Migrations = {
       await db.schema.createIndex('order_events_order_idx').on('order_events').columns(['order_id', 'at']).execute();
     },
   },
+  '0100_order_entered_by': {
+    async up(db: MigrationDb) {
+      // Orders entered by staff (issue #9) record who entered them; the channel column exists since 0040.
+      await db.schema.alterTable('orders').addColumn('entered_by', 'text').execute();
+      await db.schema.createIndex('orders_channel_idx').on('orders').columns(['channel', 'placed_at']).execute();
+    },
+  },
 };

@@ -12,7 +12,24 @@ import type { CheckoutForm, Destination } from './form.js';
 import { otherDestination } from './form.js';
 import { orderConfirmationMail } from './mails.js';
 import { CodNotAvailableError, computeTotals, type OrderTotals } from './pricing.js';
-import type { OrderChannel, OrderLineTable, OrderTable } from './tables.js';
+import type { OrderChannel, OrderLineTable, OrderTable, PaymentMethod } from './tables.js';
+
+/**
+ * What an order is placed from: the storefront's checkout form, or the staff order entry's
+ * (e-mail optional, postal transfer possible, destination the orderer or another person).
+ */
+export type OrderForm = Omit<CheckoutForm, 'orderer_email' | 'payment_method' | 'ship_to' | 'saved_address_id' | 'checkout_token' | 'expected_total'> & {
+  orderer_email: string | null;
+  payment_method: PaymentMethod;
+  ship_to: 'orderer' | 'saved' | 'other';
+  saved_address_id?: string | undefined;
+};
+
+/** A line as the staff order entry gives it: a variant and a quantity (no cart). */
+export interface OrderItem {
+  variantId: string;
+  quantity: number;
+}
 
 /** Why an order could not be placed; the checkout routes turn these into messages for the buyer. */
 export type PlaceOrderProblem =
@@ -63,7 +80,7 @@ export class OrderService {
     return hmacBase64url(this.linkSecret, `order-link:${orderId}`);
   }
 
-  async destinationOf(form: CheckoutForm, customerId: string | null): Promise<Destination> {
+  async destinationOf(form: OrderForm, customerId: string | null): Promise<Destination> {
     if (form.ship_to === 'other') return otherDestination(form);
     if (form.ship_to === 'saved') {
       const found = customerId && form.saved_address_id ? await this.addresses.getAddress(customerId, form.saved_address_id) : null;
@@ -82,10 +99,27 @@ export class OrderService {
   }
 
   /** Prices the cart for a destination and payment method, as the confirmation page shows it. */
-  async quote(cartId: string | null, form: CheckoutForm, customerId: string | null): Promise<Quote> {
+  async quote(cartId: string | null, form: OrderForm, customerId: string | null): Promise<Quote> {
+    return this.priced(await this.cart.view(cartId), form, customerId);
+  }
+
+  /**
+   * The staff order entry's quote: the same checks and the same calculator as the storefront's,
+   * over the typed lines instead of a cart. An unknown variant is reported like an unavailable one.
+   */
+  async quoteItems(items: OrderItem[], form: OrderForm, customerId: string | null): Promise<Quote> {
+    const cart = await this.cart.viewItems(null, items.map((i) => ({ variant_id: i.variantId, quantity: i.quantity })));
+    if (cart.lines.length !== items.length) {
+      const known = new Set(cart.lines.map((l) => l.variant.id));
+      const missing = items.find((i) => !known.has(i.variantId));
+      throw new PlaceOrderError({ kind: 'stock', sku: missing?.variantId ?? '', name: missing?.variantId ?? '', available: 0 });
+    }
+    return this.priced(cart, form, customerId);
+  }
+
+  private async priced(cart: CartView, form: OrderForm, customerId: string | null): Promise<Quote> {
     const settings = await this.settings.get();
     if (!paymentEnabled(settings.payments, form.payment_method)) throw new PlaceOrderError({ kind: 'payment_method_unavailable' });
-    const cart = await this.cart.view(cartId);
     if (cart.lines.length === 0) throw new PlaceOrderError({ kind: 'empty_cart' });
     for (const line of cart.lines) {
       if (line.problem) {
@@ -121,15 +155,20 @@ export class OrderService {
   async place(input: {
     cartId: string | null;
     customerId: string | null;
-    form: CheckoutForm;
+    form: OrderForm;
     checkoutToken: string;
     expectedTotalYen: number | null;
     lang: string;
     channel?: OrderChannel;
+    /** Staff order entry: the lines typed by staff (instead of a cart) and who entered them. */
+    items?: OrderItem[];
+    enteredBy?: string;
   }): Promise<PlacedOrder> {
     const existing = await this.findByCheckoutToken(input.checkoutToken);
     if (existing) return { order: existing, accessToken: this.orderToken(existing.id), created: false };
-    const quote = await this.quote(input.cartId, input.form, input.customerId);
+    const quote = input.items
+      ? await this.quoteItems(input.items, input.form, input.customerId)
+      : await this.quote(input.cartId, input.form, input.customerId);
     if (input.expectedTotalYen !== null && input.expectedTotalYen !== quote.totals.totalYen) {
       throw new PlaceOrderError({ kind: 'cart_changed' });
     }
@@ -181,6 +220,7 @@ export class OrderService {
       lang: input.lang,
       access_token_hash: sha256Hex(accessToken),
       stock_released: 0,
+      entered_by: input.enteredBy ?? null,
       placed_at: now,
       updated_at: now,
       orderer_email_key: null, orderer_phone_key: null, orderer_name_key: null, orderer_postal_key: null,
@@ -303,5 +343,7 @@ export async function addOrderEvent(db: DbOrTx, orderId: string, type: string, d
 }
 
 function paymentEnabled(p: { card: boolean; bankTransfer: boolean; cod: boolean }, method: string): boolean {
+  // Postal transfer is only offered by the staff order entry (its form is the only one that has it).
+  if (method === 'postal_transfer') return true;
   return method === 'card' ? p.card : method === 'bank_transfer' ? p.bankTransfer : method === 'cod' ? p.cod : false;
 }

@@ -1,5 +1,6 @@
 export type OrderStatus = 'pending_payment' | 'new' | 'paid' | 'preparing' | 'shipped' | 'delivered' | 'cancelled';
-export type PaymentMethod = 'card' | 'bank_transfer' | 'cod';
+/** `postal_transfer` (郵便振替) is offered on orders entered by staff (phone, FAX, postcard). */
+export type PaymentMethod = 'card' | 'bank_transfer' | 'cod' | 'postal_transfer';
 export type OrderPaymentStatus = 'pending' | 'paid' | 'failed' | 'refunded' | 'cancelled';
 export type OrderChannel = 'web' | 'phone' | 'fax' | 'postcard' | 'other';
 
@@ -50,6 +51,8 @@ export interface OrderTable {
   access_token_hash: string;
   /** 1 once the reserved stock was given back (payment failed, expired or order cancelled). */
   stock_released: number;
+  /** Staff id of whoever entered the order in the admin console (phone, FAX, postcard); null for web orders. */
+  entered_by: string | null;
   placed_at: string;
   updated_at: string;
   /** Identity keys (src/shared/identity.ts), for incident scoping; shipping_* null when it ships to the orderer. */

@@ -6,7 +6,7 @@ import { addDays, formatDateJa, formatInstantJa, jstDate } from '../shared/time.
 import { formatYen } from '../web/i18n.js';
 import { Csrf, ErrorSummary, Field, Layout, Notice, Select } from '../web/layout.js';
 import type { ViewCtx } from '../web/view.js';
-import { bankTransferDue, PAYMENT_LABELS } from './mails.js';
+import { bankTransferDue, PAYMENT_LABELS, postalTransferDue } from './mails.js';
 import type { Quote } from './service.js';
 import type { OrderLineTable, OrderTable } from './tables.js';
 
@@ -294,6 +294,18 @@ export function OrderPage(props: {
             <dt>期限</dt><dd>{formatDateJa(bankTransferDue(settings, o))}</dd>
           </dl>
           <p class="hint">ご依頼人名の前にご注文番号（{o.order_number}）をご入力ください。</p>
+        </div>
+      ) : null}
+      {o.payment_method === 'postal_transfer' && o.payment_status === 'pending' && o.status !== 'cancelled' ? (
+        <div class="panel" id="postal-transfer">
+          <h2>郵便振替のお払込先</h2>
+          <dl class="kv">
+            <dt>口座記号番号</dt><dd>{settings.postal.accountNumber}</dd>
+            <dt>加入者名</dt><dd>{settings.postal.accountHolder}</dd>
+            <dt>金額</dt><dd>{formatYen(o.total_yen)}</dd>
+            <dt>期限</dt><dd>{formatDateJa(postalTransferDue(settings, o))}</dd>
+          </dl>
+          <p class="hint">払込取扱票の通信欄にご注文番号（{o.order_number}）をご記入ください。</p>
         </div>
       ) : null}
       <OrderLinesTable lines={toLines(props.lines)} />

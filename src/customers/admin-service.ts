@@ -18,8 +18,8 @@ const PHONE_FOLD: [string, string][] = [
 ];
 
 /** The stored phone number reduced to its digits, in SQL (the column keeps what the member typed). */
-function phoneDigits(): RawBuilder<string> {
-  let expr: RawBuilder<string> = sql<string>`phone`;
+function phoneDigits(column: 'phone' | 'fax' = 'phone'): RawBuilder<string> {
+  let expr: RawBuilder<string> = sql<string>`${sql.ref(column)}`;
   for (const [from, to] of PHONE_FOLD) expr = sql<string>`replace(${expr}, ${from}, ${to})`;
   return expr;
 }
@@ -65,6 +65,8 @@ export class CustomerAdminService {
           eb(sql<string>`lower(email)`, 'like', sql<string>`${likeArg(t.email)} escape '\\'`),
         ];
         if (t.digits) ors.push(eb(phoneDigits(), 'like', sql<string>`${likeArg(t.digits)} escape '\\'`));
+        // A FAX order: the number on the FAX header finds the member too.
+        if (t.digits) ors.push(eb(phoneDigits('fax'), 'like', sql<string>`${likeArg(t.digits)} escape '\\'`));
         return eb.or(ors);
       })
       .orderBy('created_at', 'desc')

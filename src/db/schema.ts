@@ -6,6 +6,7 @@ import type { CustomerAddressTable, CustomerTable, CustomerTokenTable, SessionTa
 import type { OutboxTable } from '../notify/tables.js';
 import type { CspReportTable, IntegrityAlertSourceTable, IntegrityFingerprintTable } from '../integrity/tables.js';
 import type { CardPaymentSwitchTable, PaymentEventTable, PaymentTable } from '../payments/tables.js';
+import type { PaymentLinkTable } from '../payments/tables.js';
 import type { AlertTable } from '../alerts/tables.js';
 import type { AuditLogTable, StaffLoginTable, StaffSessionTable, StaffTable } from '../admin/tables.js';
 import type { SettingTable } from '../settings/tables.js';
@@ -53,4 +54,5 @@ export interface Database {
   incident_notices: IncidentNoticeTable;
   incident_letter_batches: IncidentLetterBatchTable;
   catalog_requests: CatalogRequestTable;
+  payment_links: PaymentLinkTable;
 }

@@ -58,4 +58,22 @@ export const migrations: Migrations = {
       await db.schema.createIndex('payments_email_idx').on('payments').columns(['email_hash', 'created_at']).execute();
     },
   },
+  '0101_payment_links': {
+    async up(db: MigrationDb) {
+      // Payment links for card orders entered by staff: only the SHA-256 of the token is kept.
+      await db.schema
+        .createTable('payment_links')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('order_id', 'text', (c) => c.notNull().references('orders.id'))
+        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('revoked_at', 'text')
+        .addColumn('opened_at', 'text')
+        .addColumn('used_at', 'text')
+        .execute();
+      await db.schema.createIndex('payment_links_order_idx').on('payment_links').columns(['order_id', 'created_at']).execute();
+    },
+  },
 };

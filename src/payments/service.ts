@@ -343,6 +343,8 @@ export class PaymentService {
       .where('payment_status', '!=', 'paid')
       .executeTakeFirst();
     if (Number(res.numUpdatedRows) !== 1) return;
+    // A payment link of the order (staff-entered card orders) is used up: it now only says "paid".
+    await trx.updateTable('payment_links').set({ used_at: nowIso() }).where('order_id', '=', orderId).where('used_at', 'is', null).where('revoked_at', 'is', null).execute();
     await addOrderEvent(trx, orderId, 'paid', 'card');
     const order = await trx.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
     await this.orders.enqueueConfirmation(trx, order);
@@ -357,6 +359,16 @@ export class PaymentService {
       .where('status', 'in', ['created', 'pending', 'authorized', 'paid'])
       .executeTakeFirst();
     if (open) return;
+    // A staff-entered order with an open payment link waits for the link (see payments/links.ts).
+    const link = await trx
+      .selectFrom('payment_links')
+      .select('id')
+      .where('order_id', '=', orderId)
+      .where('revoked_at', 'is', null)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', nowIso())
+      .executeTakeFirst();
+    if (link) return;
     const res = await trx
       .updateTable('orders')
       .set({ status: 'cancelled', payment_status: 'failed', updated_at: nowIso() })
@@ -375,6 +387,51 @@ export class PaymentService {
    * Attempts past their expiry that the provider never saw are closed.
    */
   async reconcile(opts: { olderThanMs?: number } = {}): Promise<{ checked: number; errors: number }> {
+    const r = await this.reconcileAttempts(opts);
+    await this.closeLapsedLinkOrders().catch(() => r.errors++);
+    return r;
+  }
+
+  /**
+   * Card orders entered by staff whose payment links all expired or were revoked, with no attempt
+   * in flight, are cancelled and their stock returns (as an expired web payment's order is).
+   */
+  async closeLapsedLinkOrders(): Promise<number> {
+    const now = nowIso();
+    const candidates = await this.db
+      .selectFrom('orders')
+      .select('id')
+      .where('status', '=', 'pending_payment')
+      .where('payment_method', '=', 'card')
+      .where((eb) => eb.exists(eb.selectFrom('payment_links').select('id').whereRef('payment_links.order_id', '=', 'orders.id')))
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('payment_links')
+              .select('id')
+              .whereRef('payment_links.order_id', '=', 'orders.id')
+              .where('revoked_at', 'is', null)
+              .where('used_at', 'is', null)
+              .where('expires_at', '>', now),
+          ),
+        ),
+      )
+      .limit(200)
+      .execute();
+    let n = 0;
+    for (const c of candidates) {
+      await this.db.transaction().execute(async (trx) => {
+        const before = await trx.selectFrom('orders').select('status').where('id', '=', c.id).executeTakeFirst();
+        await this.closeOrderIfUnpaid(trx, c.id);
+        const after = await trx.selectFrom('orders').select('status').where('id', '=', c.id).executeTakeFirst();
+        if (before?.status !== after?.status) n++;
+      });
+    }
+    return n;
+  }
+
+  private async reconcileAttempts(opts: { olderThanMs?: number }): Promise<{ checked: number; errors: number }> {
     const cutoff = nowIso(new Date(Date.now() - (opts.olderThanMs ?? 30_000)));
     const open = await this.db
       .selectFrom('payments')

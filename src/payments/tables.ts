@@ -44,3 +44,23 @@ export interface CardPaymentSwitchTable {
   actor: string;
   reason: string;
 }
+
+/**
+ * A payment link for a card order entered by staff (phone, FAX, postcard): the buyer opens
+ * `/pay/<token>` and pays on the provider's page. Single use (closed once the order is paid),
+ * expiring, revoked when a new one is issued. The token itself is never stored.
+ */
+export interface PaymentLinkTable {
+  id: string;
+  order_id: string;
+  token_hash: string;
+  created_at: string;
+  /** `staff:<email>` */
+  created_by: string;
+  expires_at: string;
+  revoked_at: string | null;
+  /** First time the buyer opened it. */
+  opened_at: string | null;
+  /** When the order it pays turned paid. */
+  used_at: string | null;
+}

@@ -15,7 +15,7 @@ export { luhnValid };
  */
 
 /** Fields whose values are opaque tokens of the shop's own making, never typed by a person. */
-const KNOWN_NON_CARD_FIELDS = new Set(['_csrf', 'checkout_token', 't', 'token', 'payment']);
+const KNOWN_NON_CARD_FIELDS = new Set(['_csrf', 'checkout_token', 'entry_token', 't', 'token', 'payment']);
 
 export const CARD_FIELD_NAME = /(card.?(num|no\b|number)|cc.?(num|number|no\b)|^pan$|cvc|cvv|cvn|csc|security.?code|card.?code|card.?verif|exp(iry|iration)?.?(date|month|year)|cc.?exp|cardholder|card.?holder)/i;
 
@@ -39,11 +39,19 @@ export function containsCardNumber(text: string): boolean {
     if (m.index > 1 && normalised[m.index - 1] === '.' && /\d/.test(normalised[m.index - 2]!)) continue;
     const digits = m[0].replace(/[ -]/g, '');
     if (digits[0]! < '2' || digits[0]! > '6') continue;
-    if (digits.length <= 19) {
-      if (luhnValid(digits)) return true;
-      continue;
+    if (digits.length <= 19 && luhnValid(digits)) return true;
+    if (digits.length > 19) {
+      for (let len = 13; len <= 19; len++) if (luhnValid(digits.slice(0, len))) return true;
     }
-    for (let len = 13; len <= 19; len++) if (luhnValid(digits.slice(0, len))) return true;
+    // Grouped as people write it, then followed by more digits ("4242 4242 4242 4242 12/30",
+    // a number read out with its expiry): the leading groups that make 13–19 digits are checked.
+    const groups = m[0].split(/[ -]/);
+    let joined = '';
+    for (const g of groups.slice(0, -1)) {
+      joined += g;
+      if (joined.length >= 13 && joined.length <= 19 && luhnValid(joined)) return true;
+      if (joined.length > 19) break;
+    }
   }
   return false;
 }
@@ -99,13 +107,41 @@ declare module 'fastify' {
 
 export class CardDataRefused extends Error {
   readonly statusCode = 400;
-  constructor() {
-    super('カード番号などのカード情報は当店では受け付けていません。カード情報は決済代行会社のページでのみ入力してください。');
+  constructor(message = 'カード番号などのカード情報は当店では受け付けていません。カード情報は決済代行会社のページでのみ入力してください。') {
+    super(message);
   }
 }
 
-export function installPanTripwire(app: FastifyInstance, deps: { alerts: AlertService; hashKey: string; maxBodyBytes: number }): void {
+/**
+ * What staff see when they type a card number into any admin field (a note, an address…): nothing
+ * was saved, and the way to take a card payment by phone, FAX or postcard is a payment link.
+ */
+export const ADMIN_CARD_DATA_MESSAGE =
+  'カード番号らしき数字が入力されたため、送信を受け付けませんでした（何も保存していません）。' +
+  'Mamoriではカード番号を入力・保存・メモしないでください。お電話やFAXでカード払いを希望されたお客様には、' +
+  'ご注文を「クレジットカード（お支払いリンク）」で登録し、お支払いリンクをメールまたはFAX返信シートでお送りしてください。' +
+  'お客様がカード番号を読み上げたり書いたりした場合、その番号は書き留めず、FAXの用紙は裁断してください。';
+
+export function installPanTripwire(app: FastifyInstance, deps: { alerts: AlertService; hashKey: string; maxBodyBytes: number; adminPath?: string }): void {
+  const isAdmin = (path: string) => deps.adminPath !== undefined && (path === deps.adminPath || path.startsWith(`${deps.adminPath}/`));
   const trip = async (req: FastifyRequest, t: Trip, where: 'query' | 'body') => {
+    const path = req.url.split('?')[0]!;
+    if (isAdmin(path)) {
+      // In the admin console this is a staff member typing a number read out on the phone or
+      // written on a FAX, not a tampered page: refused the same way, recorded as a warning (it
+      // does not suspend card payments), and answered with what to do instead.
+      await deps.alerts
+        .raise({
+          severity: 'warning',
+          kind: 'pan_tripwire_admin',
+          dedupeKey: `pan_tripwire_admin:${req.method}:${path}:${t.field}`,
+          message: `管理画面の項目「${t.field}」にカード番号らしき値が入力され、受け付けませんでした（${req.method} ${path}、保存していません）。スタッフにお支払いリンクの使い方を確認してください。`,
+          evidence: { method: req.method, path, where, field: t.field, reason: t.reason, ipHash: hmacBase64url(deps.hashKey, `ip:${req.ip}`) },
+        })
+        .catch((err: unknown) => req.log.error({ err }, 'could not record the PAN tripwire alert'));
+      req.log.warn({ field: t.field, reason: t.reason, where }, 'card data refused by the PAN tripwire (admin)');
+      throw new CardDataRefused(ADMIN_CARD_DATA_MESSAGE);
+    }
     await deps.alerts
       .raise({
         severity: 'critical',

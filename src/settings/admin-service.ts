@@ -13,15 +13,16 @@ import { CUSTOMER_MAIL_TEMPLATES } from '../customers/mails.js';
 import { placeholdersIn, type MailTemplateSpec } from '../notify/template.js';
 
 export type Section = keyof ShopSettings;
-export const SECTIONS: readonly Section[] = ['shop', 'legal', 'tax', 'shipping', 'cod', 'bank', 'delivery', 'payments', 'mail'];
+export const SECTIONS: readonly Section[] = ['shop', 'legal', 'tax', 'shipping', 'cod', 'bank', 'delivery', 'payments', 'mail', 'postal', 'paymentLinks'];
 
 export const SECTION_LABELS: Record<Section, string> = {
   shop: 'ショップ情報', legal: '規約・法定表示', tax: '消費税', shipping: '送料', cod: '代金引換手数料',
   bank: '振込先口座', delivery: 'お届け日時', payments: 'お支払い方法', mail: 'メールの文面',
+  postal: '郵便振替口座', paymentLinks: 'お支払いリンク',
 };
 
 /** Sections whose change is mailed to every active owner: where the money goes and how it is taken. */
-export const NOTIFY_OWNERS: readonly Section[] = ['payments', 'bank', 'mail'];
+export const NOTIFY_OWNERS: readonly Section[] = ['payments', 'bank', 'mail', 'postal'];
 
 export const REGION_LABELS: Record<string, string> = {
   hokkaido: '北海道', tohoku: '東北', kanto: '関東（山梨を含む）', chubu: '中部', kinki: '近畿', chugoku_shikoku: '中国・四国', kyushu: '九州', okinawa: '沖縄',
@@ -41,6 +42,7 @@ export const KEY_LABELS: Record<string, string> = {
   feeTable: '手数料表', bankName: '銀行名', branchName: '支店名', accountType: '口座種別', accountNumber: '口座番号', accountHolder: '口座名義', dueDays: 'お支払い期限（日）',
   minDaysAhead: '指定できる最短日（日後）', maxDaysAhead: '指定できる最長日（日後）', slots: '時間帯',
   card: 'クレジットカード', bankTransfer: '銀行振込', cod: '代金引換', overrides: 'メールの文面',
+  validDays: 'お支払いリンクの有効期間（日）',
 };
 
 // ---- parsing: form → section value ----------------------------------------------------------------
@@ -159,6 +161,19 @@ const bankSchema = z
   })
   .strict();
 
+/** 郵便振替 account: 記号（5桁）-（0〜9）- 番号（1〜7桁）, e.g. 00100-0-123456. */
+const postalSchema = z
+  .object({
+    accountNumber: text({ max: 20 })
+      .transform((v) => nfkc(v).replace(/[\s‐－−ー]/g, (c) => (/\s/.test(c) ? '' : '-')))
+      .refine((v) => /^\d{5}-\d-\d{1,7}$/.test(v), '口座記号番号は「00100-0-123456」の形式で入力してください。'),
+    accountHolder: text({ max: 60 }),
+    dueDays: field.int(1, 30),
+  })
+  .strict();
+
+const paymentLinksSchema = z.object({ validDays: field.int(1, 30) }).strict();
+
 const slotsField = z
   .union([z.string(), z.array(z.string())], { error: '時間帯の指定が正しくありません。' })
   .optional()
@@ -230,6 +245,8 @@ const SCHEMAS: { [K in Section]: z.ZodType<ShopSettings[K]> } = {
   delivery: deliverySchema,
   payments: paymentsSchema,
   mail: mailSchema,
+  postal: postalSchema,
+  paymentLinks: paymentLinksSchema,
 };
 
 export function isSection(s: unknown): s is Section {
@@ -250,6 +267,8 @@ export function sectionValues(section: Section, s: ShopSettings): FormValues {
     case 'shop':
     case 'legal':
     case 'bank':
+    case 'postal':
+    case 'paymentLinks':
       return Object.fromEntries(Object.entries(s[section]).map(([k, v]) => [k, String(v)]));
     case 'tax':
       return { rounding: s.tax.rounding };

@@ -32,6 +32,10 @@ export interface ShopSettings {
     feeTable: { upToYen: number; feeYen: number }[];
   };
   bank: { bankName: string; branchName: string; accountType: string; accountNumber: string; accountHolder: string; dueDays: number };
+  /** 郵便振替 (postal transfer) account, offered on orders entered by staff; shown in the order mail like the bank account. */
+  postal: { accountNumber: string; accountHolder: string; dueDays: number };
+  /** Payment links for card orders entered by staff (phone, FAX, postcard). */
+  paymentLinks: { validDays: number };
   delivery: { minDaysAhead: number; maxDaysAhead: number; slots: string[] };
   payments: { card: boolean; bankTransfer: boolean; cod: boolean };
   legal: { returns: string; privacyContact: string; terms: string; privacyPolicy: string; extraTokushoho: string };
@@ -86,6 +90,8 @@ export const DEFAULT_SETTINGS: ShopSettings = {
     accountHolder: 'カ）マモリ',
     dueDays: 7,
   },
+  postal: { accountNumber: '00100-0-123456', accountHolder: 'カ）マモリ', dueDays: 7 },
+  paymentLinks: { validDays: 7 },
   delivery: { minDaysAhead: 3, maxDaysAhead: 30, slots: [...DELIVERY_SLOTS] },
   payments: { card: true, bankTransfer: true, cod: true },
   legal: {

@@ -12,7 +12,7 @@ function order(overrides: Partial<ExportOrder> = {}): ExportOrder {
     id: `oln_${n}`, order_id: 'ord_TEST', line_no: n, variant_id: null, sku, name, unit_price_yen: price, quantity: qty, tax_rate: rate, line_total_yen: price * qty,
   });
   return {
-    id: 'ord_TEST', order_number: '250101-ABC123', checkout_token: 't', customer_id: null, channel: 'web', status: 'preparing',
+    id: 'ord_TEST', order_number: '250101-ABC123', checkout_token: 't', customer_id: null, channel: 'web', entered_by: null, status: 'preparing',
     payment_method: 'cod', payment_status: 'pending',
     orderer_name: '山田 太郎', orderer_kana: 'ヤマダ タロウ', orderer_email: 'taro@example.jp', orderer_phone: '０３-1234-5678', orderer_fax: null,
     orderer_postal_code: '100-0001', orderer_prefecture: '東京都', orderer_address1: '千代田区千代田1-1', orderer_address2: 'まもりビル101',

@@ -123,6 +123,7 @@ export function orderRows(rec: OrderRecord, id: string, customerId: string | nul
     order_number: rec.id,
     // Random, like a real checkout token: a buyer's form can never name an imported order.
     checkout_token: newId('imp'),
+    entered_by: null,
     customer_id: customerId,
     channel: rec.channel,
     status: ORDER_STATUS[rec.payment.status],

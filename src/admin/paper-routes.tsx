@@ -37,8 +37,12 @@ export const paperRoutes: AdminRouteModule = (app, pages) => {
     const id = (req.params as { id: string }).id;
     const order = ORDER_ID.test(id) ? await services.orders.getById(id) : undefined;
     if (!order) return problem(req, reply, 404, 'ご注文が見つかりません。');
-    const [lines, settings] = await Promise.all([services.orders.lines(order.id), services.settings.get()]);
-    const pdf = await replySheetPdf({ order, lines, settings });
+    const [lines, settings, link] = await Promise.all([
+      services.orders.lines(order.id), services.settings.get(),
+      // A card order entered by staff prints its open payment link (URL and QR code).
+      order.payment_method === 'card' && order.payment_status !== 'paid' ? services.paymentLinks.currentLinkFor(order.id) : Promise.resolve(null),
+    ]);
+    const pdf = await replySheetPdf({ order, lines, settings, ...(link ? { paymentLinkUrl: link.url } : {}) });
     await services.audit.append({ actor: actorOf(staff), action: 'order.reply_sheet', target: order.id, detail: { orderNumber: order.order_number } });
     return sendPdf(reply, `reply-sheet-${order.order_number}.pdf`, pdf);
   });

@@ -4,12 +4,12 @@ import { CONTENT_WIDTH, drawQr, PAGE, pageFooters, Sheet } from '../shared/pdf-l
 import { formatDateJa, formatInstantJa } from '../shared/time.js';
 import { formatYen } from '../web/i18n.js';
 import { destinationOf } from './exports.js';
-import { bankTransferText, PAYMENT_LABELS } from './mails.js';
+import { bankTransferText, PAYMENT_LABELS, postalTransferText } from './mails.js';
 import type { OrderLineTable, OrderTable } from './tables.js';
 
 export const CHANNEL_LABELS: Record<string, string> = { web: 'ウェブ', phone: 'お電話', fax: 'FAX', postcard: 'はがき・郵便', other: 'その他' };
 
-/** Payment methods this sheet knows how to explain (postal transfer arrives with issue 9's order entry). */
+/** Payment methods this sheet knows how to explain. */
 const METHOD_NAMES: Record<string, string> = { ...PAYMENT_LABELS, postal_transfer: '郵便振替' };
 
 export interface ReplySheetInput {
@@ -32,7 +32,7 @@ export function paymentSection(input: ReplySheetInput): string[] {
     case 'cod':
       return [`商品お届けの際に、配達員へ合計金額 ${formatYen(o.total_yen)}（代引き手数料を含みます）を現金でお支払いください。`, ...extra];
     case 'postal_transfer':
-      return extra.length > 0 ? extra : ['郵便振替の払込取扱票を商品に同封します。お近くの郵便局でお支払いください。'];
+      return [...postalTransferText(s, o).split('\n'), ...extra];
     case 'card':
       if (input.paymentLinkUrl) {
         return [

@@ -12,6 +12,7 @@ import { field } from '../shared/validation.js';
 import { createServices } from './services.js';
 import { integrityCommand, releaseCommand } from '../integrity/cli.js';
 import { backupCommand } from '../privacy/cli.js';
+import { noticesCommand, NOTICES_HELP } from '../incidents/notices/cli.js';
 import { demoHistoryCommand, exportCommand, importCommand, incidentCommand, INCIDENT_HELP } from '../incidents/cli.js';
 import { loadConfig, type Config } from './config.js';
 import { startShop } from './main.js';
@@ -42,6 +43,7 @@ Commands:
   backup [--out FILE] | backup verify FILE | restore FILE [--force]
                Encrypted, checksummed backups (docs/privacy.md)
 ${INCIDENT_HELP}
+${NOTICES_HELP}
   help         Show this help
 
 Configuration comes from environment variables; see README.md.`;
@@ -251,6 +253,8 @@ export async function main(argv: string[]): Promise<number> {
       return exportCommand(rest, config);
     case 'incident':
       return incidentCommand(rest, config);
+    case 'notices':
+      return noticesCommand(rest, config);
     case 'help':
     case '--help':
     case '-h':

@@ -43,6 +43,8 @@ export interface Config {
    * or MAMORI_MASTER_KEY_FILE; otherwise a first start generates <dataDir>/keys/master.key (0600).
    */
   masterKey: { value: string | null; file: string | null };
+  /** Incident notices: e-mails per second handed to the mail server, letters per printed batch. */
+  notices: { mailsPerSecond: number; lettersPerBatch: number };
   /** Card-testing defences (see docs/payments.md). */
   cardLimits: { windowMinutes: number; perIp: number; perSession: number; perEmail: number; declineBurst: { count: number; minutes: number } };
 }
@@ -65,6 +67,8 @@ const envSchema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL').optional(),
   MAMORI_MASTER_KEY: z.string().regex(/^[A-Za-z0-9+/_-]{43}=?$/, 'MAMORI_MASTER_KEY must be 32 bytes in base64').optional(),
   MAMORI_MASTER_KEY_FILE: z.string().optional(),
+  NOTICE_MAILS_PER_SECOND: z.coerce.number().int().min(1).max(100_000).default(20),
+  NOTICE_LETTERS_PER_BATCH: z.coerce.number().int().min(1).max(100_000).default(500),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'SMTP_URL must be smtp:// or smtps://').optional(),
   MAIL_FROM: z.string().default('Mamori <shop@localhost>'),
   PSP_PORT: z.coerce.number().int().min(0).max(65535).default(3100),
@@ -129,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       maxFailedLogins: e.ADMIN_MAX_FAILED_LOGINS,
     },
     integrity: loadIntegrityConfig(env),
+    notices: { mailsPerSecond: e.NOTICE_MAILS_PER_SECOND, lettersPerBatch: e.NOTICE_LETTERS_PER_BATCH },
     masterKey: { value: e.MAMORI_MASTER_KEY ?? null, file: e.MAMORI_MASTER_KEY_FILE ? resolve(e.MAMORI_MASTER_KEY_FILE) : null },
     cardLimits: {
       windowMinutes: e.CARD_ATTEMPTS_WINDOW_MINUTES,

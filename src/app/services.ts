@@ -21,7 +21,9 @@ import type { IntegrityRuntime } from '../integrity/index.js';
 import { StaffSessions } from '../admin/sessions.js';
 import { SettingsService } from '../settings/service.js';
 import { RateLimiter } from '../shared/ratelimit.js';
-import { IncidentService } from '../incidents/records/service.js';
+import { IncidentService, NO_SCOPE } from '../incidents/records/service.js';
+import { ScopeSnapshots } from '../incidents/snapshots.js';
+import { NoticeService } from '../incidents/notices/service.js';
 import type { Config } from './config.js';
 import { CatalogRequestService } from '../catalog-requests/service.js';
 
@@ -44,6 +46,8 @@ export interface Services {
   integrity: IntegrityRuntime | null;
   rateLimiter: RateLimiter;
   incidents: IncidentService;
+  scopeSnapshots: ScopeSnapshots;
+  notices: NoticeService;
   mail: MailTransport;
   outbox: OutboxWorker;
   mediaDir: string;
@@ -78,13 +82,23 @@ export async function createServices(config: Config, opts: { provider?: PaymentP
   const outbox = new OutboxWorker(db, handle.dialect, mail, {
     onError: (err) => opts.logger?.error({ err }, 'outbox worker failed'),
   });
+  const incidents = new IncidentService(db, audit, settings, config.publicUrl);
+  const scopeSnapshots = new ScopeSnapshots(db, audit);
+  const notices = new NoticeService(db, audit, settings, scopeSnapshots, { dir: join(config.dataDir, 'incidents'), ...config.notices });
+  incidents.useFigures({
+    scope: async (id) => (await scopeSnapshots.figures(id)) ?? NO_SCOPE,
+    notices: async (id) => {
+      const p = await notices.progress(id);
+      return p.total ? p : null;
+    },
+  });
   return {
     config, handle, settings, catalog, sessions, customers, cart, orders, payments, alerts, killSwitch,
     audit,
     staffSessions: new StaffSessions(db, config.admin.idleMinutes),
     integrity: null,
     rateLimiter: new RateLimiter(db),
-    incidents: new IncidentService(db, audit, settings, config.publicUrl),
+    incidents, scopeSnapshots, notices,
     mail, outbox,
     mediaDir: join(config.dataDir, 'media'),
     catalogRequests: new CatalogRequestService(db),

@@ -3,7 +3,22 @@ import type { AdminCtx } from '../admin/layout.js';
 import type { FieldErrors } from '../shared/validation.js';
 import type { DeadlineStatus } from './deadlines.js';
 import { KNOWN_VIA_JA, TIMELINE_JA, type KnownVia, type ScopeCounts, type TimelineKind } from './model.js';
+import { BarChart } from '../admin/charts.js';
 import type { IncidentView } from './records/service.js';
+import type { SnapshotDiff, SnapshotSummary } from './snapshots.js';
+import type { IncidentLetterBatchTable } from './records/tables.js';
+import { NOTICE_TEMPLATE } from './notices/render.js';
+
+export interface NoticePanel {
+  progress: { total: number; emailQueued: number; emailSent: number; bounced: number; lettersPending: number; lettersGenerated: number; lettersPosted: number; byReason: Record<string, number> };
+  batches: IncidentLetterBatchTable[];
+}
+
+export interface ScopePanel {
+  snapshots: SnapshotSummary[];
+  diff: SnapshotDiff | null;
+  byMonth: { month: string; persons: number; recipients: number }[];
+}
 import type { IncidentTable } from './records/tables.js';
 
 const n = (v: number) => v.toLocaleString('ja-JP');
@@ -91,12 +106,13 @@ export function IncidentListView(props: { c: AdminCtx; rows: { incident: Inciden
   );
 }
 
-export function IncidentView(props: { c: AdminCtx; view: IncidentView; scope: ScopeCounts; notice?: string | undefined; errors: FieldErrors; form?: 'facts' | 'event' | undefined; values: Record<string, string> }) {
+export function IncidentView(props: { c: AdminCtx; view: IncidentView; scope: ScopeCounts; scopes: ScopePanel; notices: NoticePanel; notice?: string | undefined; errors: FieldErrors; form?: 'facts' | 'event' | 'template' | undefined; values: Record<string, string> }) {
   const { c, view } = props;
   const i = view.incident;
   const base = `${c.base}/incidents/${i.id}`;
   const fe = props.form === 'facts' ? props.errors : {};
   const ee = props.form === 'event' ? props.errors : {};
+  const te = props.form === 'template' ? props.errors : {};
   const v = (k: string, fallback: string | null) => (props.form === 'facts' && props.values[k] !== undefined ? props.values[k]! : fallback ?? '');
   return (
     <>
@@ -117,6 +133,103 @@ export function IncidentView(props: { c: AdminCtx; view: IncidentView; scope: Sc
             <tr><th>合計（重複除く）</th><td class="num" data-count="total">{n(props.scope.total.persons)}人</td><td /></tr>
           </tbody>
         </table>
+        <form method="post" action={`${base}/scope`}>
+          <Csrf c={c} />
+          <p class="hint">入力された期間（日本時間の暦日、両端を含む）で、当社の注文・会員記録（移行した履歴を含む）から対象者を算出し、番号付きで保存します。期間を変えて算出し直すと、前回との差（追加・除外された方）を表示します。</p>
+          <button type="submit" class="btn">影響範囲を算出して保存する</button>
+        </form>
+        {props.scopes.snapshots.length > 0 ? (
+          <table>
+            <thead><tr><th>版</th><th>算出日時</th><th>カード期間</th><th>個人情報期間</th><th class="num">カード</th><th class="num">個人情報</th><th class="num">配送先</th><th class="num">合計</th><th>算出者</th></tr></thead>
+            <tbody>
+              {props.scopes.snapshots.map((sn) => (
+                <tr data-snapshot={sn.seq}>
+                  <td>第{sn.seq}版</td><td>{sn.createdAt.slice(0, 16).replace('T', ' ')}</td>
+                  <td>{sn.windows.card ? `${sn.windows.card.from}〜${sn.windows.card.to}` : '—'}</td>
+                  <td>{sn.windows.personal ? `${sn.windows.personal.from}〜${sn.windows.personal.to}` : '—'}</td>
+                  <td class="num">{n(sn.counts.card.persons)}</td><td class="num">{n(sn.counts.personal.persons)}</td><td class="num">{n(sn.counts.recipients.persons)}</td><td class="num">{n(sn.counts.total.persons)}</td>
+                  <td>{sn.createdBy}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : null}
+        {props.scopes.diff ? (
+          <div class="scope-diff" data-added={props.scopes.diff.added} data-removed={props.scopes.diff.removed}>
+            <h3>第{props.scopes.diff.from}版からの変更</h3>
+            <p>追加 {n(props.scopes.diff.added)}人、除外 {n(props.scopes.diff.removed)}人</p>
+            {props.scopes.diff.addedSample.length ? <p class="hint">追加（一部）: {props.scopes.diff.addedSample.map((x) => x.name).join('、')}</p> : null}
+            {props.scopes.diff.removedSample.length ? <p class="hint">除外（一部）: {props.scopes.diff.removedSample.map((x) => x.name).join('、')}</p> : null}
+          </div>
+        ) : null}
+        {props.scopes.snapshots.length > 0 ? (
+          <>
+            <BarChart id="by-category" title="区分別の対象者数" unit="人" bars={[
+              { label: 'クレジットカード', value: props.scope.card.persons },
+              { label: '注文者・会員', value: props.scope.personal.persons },
+              { label: '配送先（第三者）', value: props.scope.recipients.persons },
+            ]} />
+            <BarChart id="by-month" title="最初に情報が入力された月別の対象者数（配送先を含む）" unit="人" bars={props.scopes.byMonth.map((m) => ({ label: m.month, value: m.persons + m.recipients }))} />
+            <BarChart id="by-channel" title="通知の方法別" unit="件" bars={[
+              { label: 'メール送信済み', value: props.notices.progress.emailSent },
+              { label: 'メール送信待ち', value: props.notices.progress.emailQueued },
+              { label: '書状（メール不達）', value: props.notices.progress.byReason.bounced ?? 0 },
+              { label: '書状（メールなし）', value: props.notices.progress.byReason.no_email ?? 0 },
+              { label: '書状（配送先）', value: props.notices.progress.byReason.recipient ?? 0 },
+            ]} />
+            <p><a href={`${base}/documents/card-payments.csv`}>カード会社向け: 対象となるカード決済の一覧（CSV、カード番号は含みません）</a></p>
+          </>
+        ) : null}
+      </section>
+      <section class="panel" aria-labelledby="notices-h">
+        <h2 id="notices-h">ご本人への通知</h2>
+        <table class="notice-progress">
+          <tbody>
+            <tr><th>通知対象</th><td class="num" data-progress="total">{n(props.notices.progress.total)}件</td></tr>
+            <tr><th>メール送信待ち</th><td class="num" data-progress="queued">{n(props.notices.progress.emailQueued)}件</td></tr>
+            <tr><th>メール送信済み</th><td class="num" data-progress="sent">{n(props.notices.progress.emailSent)}件</td></tr>
+            <tr><th>メール不達（書状へ）</th><td class="num" data-progress="bounced">{n(props.notices.progress.bounced)}件</td></tr>
+            <tr><th>書状作成待ち</th><td class="num" data-progress="letter_pending">{n(props.notices.progress.lettersPending)}件</td></tr>
+            <tr><th>書状作成済み</th><td class="num" data-progress="letter_generated">{n(props.notices.progress.lettersGenerated)}件</td></tr>
+            <tr><th>書状投函済み</th><td class="num" data-progress="letter_posted">{n(props.notices.progress.lettersPosted)}件</td></tr>
+          </tbody>
+        </table>
+        <form method="post" action={`${base}/notices/send`}>
+          <Csrf c={c} />
+          <p class="hint">最新の影響範囲の対象者のうち、まだ通知していない方へ送ります。メールアドレスのある方にはメールで（送信速度を制限し、同じ方に二度送ることはありません）、ない方と配送先の方には書状で通知します。</p>
+          <button type="submit" class="btn" data-confirm="通知を送信します。よろしいですか？" disabled={props.scopes.snapshots.length === 0}>通知を送信する</button>
+        </form>
+        <form method="post" action={`${base}/letters`}>
+          <Csrf c={c} />
+          <button type="submit" class="btn secondary" disabled={props.notices.progress.lettersPending === 0}>書状を作成する（PDF・発送用CSV）</button>
+        </form>
+        {props.notices.batches.length ? (
+          <table>
+            <thead><tr><th>便</th><th class="num">通数</th><th class="num">ページ</th><th>作成</th><th>投函</th><th>ファイル</th></tr></thead>
+            <tbody>
+              {props.notices.batches.map((b) => (
+                <tr data-batch={b.seq}>
+                  <td>第{b.seq}便</td><td class="num">{b.letters}</td><td class="num">{b.pages}</td><td>{b.created_at.slice(0, 16).replace('T', ' ')}</td>
+                  <td>{b.posted_at ? b.posted_at.slice(0, 10) : (
+                    <form method="post" action={`${base}/letters/${b.id}/posted`}><Csrf c={c} /><button type="submit" class="btn small secondary">投函済みにする</button></form>
+                  )}</td>
+                  <td><a href={`${base}/letters/${b.id}/letters.pdf`}>PDF</a> / <a href={`${base}/letters/${b.id}/mailing.csv`}>CSV</a></td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : null}
+        <details open={props.form === 'template'}>
+          <summary>通知文のひな形</summary>
+          <form method="post" action={`${base}/template`} novalidate>
+            <Csrf c={c} />
+            <FormError errors={te} />
+            <p class="hint">使える差し込み項目: {NOTICE_TEMPLATE.placeholders.map((p) => `{{${p}}}`).join(' ')}（必須: {NOTICE_TEMPLATE.required.map((p) => `{{${p}}}`).join(' ')}）。リンクや入力をお願いする文は入れないでください。</p>
+            <AdminField name="notice_subject" label="件名" value={props.form === 'template' ? props.values.notice_subject : (i.notice_subject ?? NOTICE_TEMPLATE.subject)} error={te.notice_subject} required maxLength={200} />
+            <TextArea name="notice_body" label="本文" rows={16} value={props.form === 'template' ? (props.values.notice_body ?? '') : (i.notice_body ?? NOTICE_TEMPLATE.body)} error={te.notice_body} />
+            <button type="submit" class="btn secondary">ひな形を保存する</button>
+          </form>
+        </details>
       </section>
       <section class="panel" aria-labelledby="docs-h">
         <h2 id="docs-h">報告書・公表文の下書き</h2>

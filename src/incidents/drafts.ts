@@ -46,7 +46,7 @@ function exposedItems(facts: IncidentFacts, scope: ScopeCounts): string[] {
 
 function noticeStatus(progress: NoticeProgress | null, scope: ScopeCounts): string {
   if (!progress || progress.emailSent + progress.emailQueued + progress.lettersGenerated + progress.lettersPosted === 0) {
-    return `対象となるご本人${n(scope.total.persons)}人（配送先${n(scope.recipients.persons)}人を含まない）への個別の通知を準備中。`;
+    return `対象となるご本人${n(scope.total.persons)}人（うち配送先${n(scope.recipients.persons)}人）への個別の通知を準備中。`;
   }
   return [
     `電子メールによる通知: 送信済み${n(progress.emailSent)}件、送信待ち${n(progress.emailQueued)}件、不達${n(progress.bounced)}件。`,
@@ -97,7 +97,7 @@ export function ppcReportDraft(kind: PpcReportKind, facts: IncidentFacts, scope:
     `- クレジットカード情報: ${n(scope.card.persons)}人（決済試行${n(scope.card.payments)}件）`,
     `- 注文者・会員登録情報: ${n(scope.personal.persons)}人`,
     `- 配送先情報（第三者）: ${n(scope.recipients.persons)}人`,
-    `- 合計（重複を除く、配送先を除く）: ${n(scope.total.persons)}人`,
+    `- 合計（重複を除く。配送先を含む）: ${n(scope.total.persons)}人`,
     `- 算定方法: 当社の注文・会員記録（移行前の履歴を含む）から、上記の期間（日本時間の暦日、両端を含む）に該当する記録を本人単位で名寄せして算出（スコープ第${scope.snapshot ?? '—'}版）。`,
     '',
     '## 4. 原因',

@@ -31,7 +31,7 @@ const seed: IncidentFacts = {
   cardReissueFree: true,
   otherNotes: '',
 };
-const scope: ScopeCounts = { snapshot: 2, card: { persons: 2460, payments: 2731 }, personal: { persons: 9120 }, recipients: { persons: 1333 }, total: { persons: 9120 } };
+const scope: ScopeCounts = { snapshot: 2, card: { persons: 2460, payments: 2731 }, personal: { persons: 9120 }, recipients: { persons: 1333 }, total: { persons: 10453 } };
 
 test('the PPC 確報 draft has every item of 施行規則第8条第1項, filled from the incident and its scope', () => {
   const md = ppcReportDraft('final', seed, scope, shop, null, '2024-09-12');
@@ -44,7 +44,8 @@ test('the PPC 確報 draft has every item of 施行規則第8条第1項, filled 
   assert.match(md, /配送先情報（第三者）: 1,333人/);
   assert.match(md, /同条第2号/);
   assert.match(md, /同条第3号/);
-  assert.match(md, /同条第4号。9,120人/); // more than 1,000 people, from the scope even though the flag was not set
+  assert.match(md, /同条第4号。10,453人/);
+  assert.match(md, /合計（重複を除く。配送先を含む）: 10,453人/); // more than 1,000 people, from the scope even though the flag was not set
   assert.doesNotMatch(md, /同条第1号/);
   assert.match(md, /2024年7月18日、所轄警察署に被害申告済み/);
   assert.match(md, /クレジットカード番号、有効期限、セキュリティコード/);

@@ -48,6 +48,8 @@ test('bounces: DSN messages count only permanent failures; plain lists and CSVs 
     'Final-Recipient: rfc822; full@example.jp', 'Action: failed', 'Status: 5.2.2', '',
   ].join('\r\n');
   assert.deepEqual(parseBounces(dsn), { addresses: ['full@example.jp', 'taro@example.jp'], ignored: 1 });
+  // A DSN part on its own, starting at the first line.
+  assert.deepEqual(parseBounces('Final-Recipient: rfc822; x@example.jp\nAction: failed\nStatus: 5.1.1\n'), { addresses: ['x@example.jp'], ignored: 0 });
   assert.deepEqual(parseBounces('# bounces\nA@example.jp\n"b@example.jp",550 no such user\nnot an address\n\n'), { addresses: ['a@example.jp', 'b@example.jp'], ignored: 1 });
 });
 

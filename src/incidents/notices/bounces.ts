@@ -21,7 +21,7 @@ export function parseBounces(text: string): BounceList {
   let ignored = 0;
   if (/^Final-Recipient:/im.test(text)) {
     // Per-recipient fields are separated by blank lines; a block starts at Final-Recipient.
-    const blocks = text.replace(/\r\n/g, '\n').split(/\n(?=Final-Recipient:)/i).slice(1);
+    const blocks = text.replace(/\r\n/g, '\n').split(/\n(?=Final-Recipient:)/i).filter((b) => /^Final-Recipient:/i.test(b));
     for (const block of blocks) {
       const recipient = /^Final-Recipient:\s*[^;\n]*;\s*(.+)$/im.exec(block)?.[1];
       const action = /^Action:\s*(\S+)/im.exec(block)?.[1]?.toLowerCase();

@@ -156,6 +156,15 @@ export class IncidentService {
     });
   }
 
+  async setTemplate(id: string, subject: string, body: string, actor: string): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const r = await trx.updateTable('incidents').set({ notice_subject: subject, notice_body: body, updated_at: nowIso() }).where('id', '=', id).executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 0) return false;
+      await this.audit.append({ actor, action: 'incident.template', target: id, detail: { subject, bodyLength: body.length } }, trx);
+      return true;
+    });
+  }
+
   async shopFacts(): Promise<ShopFacts> {
     const s = (await this.settings.get()).shop;
     return { company: s.company, shopName: s.name, representative: s.representative, postalCode: s.postalCode, address: s.address, phone: s.phone, email: s.email, hours: s.hours, url: this.publicUrl };

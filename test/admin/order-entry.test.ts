@@ -9,6 +9,8 @@ import { newId } from '../../src/shared/ids.js';
 import { signedInStaff } from '../helpers/admin.js';
 import { Client, decodeEntities, guestForm, type Page } from '../helpers/browser-client.js';
 import { parseCsv } from '../helpers/csv.js';
+import { pdfRectangles, pdfText } from '../helpers/pdf.js';
+import { ADMIN_COOKIE } from '../../src/admin/plugin.js';
 import { DIALECTS, startTestShop, type TestShop } from '../helpers/shop.js';
 
 const A = '/admin';
@@ -414,6 +416,71 @@ for (const { dialect, skip } of DIALECTS) {
       assert.ok(body.length > 0);
       assert.ok(body.every((r) => r[header.indexOf('受付経路')] === 'FAX'));
       assert.ok(body.every((r) => r[header.indexOf('入力スタッフID')] === staffId));
+    });
+    /** The FAX reply sheet of an order as staff download it, read back as text (runs of spaces squeezed). */
+    async function replySheet(id: string): Promise<{ text: string; rects: number }> {
+      const res = await fetch(`${shop.url}${A}/orders/${id}/reply-sheet.pdf`, { headers: { cookie: `${ADMIN_COOKIE}=${staff.cookie(ADMIN_COOKIE)}` } });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('content-type'), 'application/pdf');
+      const pdf = Buffer.from(await res.arrayBuffer());
+      return { text: pdfText(pdf).replace(/[ \t]+/g, ' '), rects: pdfRectangles(pdf) };
+    }
+
+    test('the reply sheet of a card order prints its open payment link and QR code; none once paid or revoked', async () => {
+      const links = shop.shop.services.paymentLinks;
+      // Paid through the link: the sheet printed before carries the link, the one after says paid.
+      const { id } = await enter(entryForm({ payment_method: 'card', channel: 'fax', orderer_email: '', orderer_fax: '0263-44-5566' }));
+      const current = (await links.currentLinkFor(id))!;
+      assert.ok(current);
+      const open = await replySheet(id);
+      assert.ok(open.text.includes(current.url), `the link on the sheet, on one line (no break inside the token)\n${open.text}`);
+      assert.ok(open.text.includes('カード番号は、FAX・お電話・この用紙には決して書かないでください'));
+      assert.ok(open.text.includes('受付方法 FAX'));
+      // A new link (reissue) replaces the printed one: the sheet follows the current link.
+      await staff.get(`${A}/orders/${id}`);
+      assert.match((await staff.post(`${A}/orders/${id}/payment-link/issue`, {})).url, /done=link_issued/);
+      const reissued = (await links.currentLinkFor(id))!;
+      assert.notEqual(reissued.url, current.url);
+      const again = await replySheet(id);
+      assert.ok(again.text.includes(reissued.url) && !again.text.includes(current.url), 'only the current link');
+
+      const buyer = new Client(shop.url);
+      await buyer.get(reissued.url);
+      let page = await buyer.post(new URL(reissued.url).pathname, {});
+      const action = /<form method="post" action="(\/pay\/[^"]+)"/.exec(page.html)![1]!;
+      page = await buyer.request(new URL(action, shop.pspUrl).href, { form: { cardNumber: CARD, expiry: '12/30', cvc: '123', name: 'FUMI MATSUMOTO' } });
+      assert.equal((await order(id)).payment_status, 'paid');
+      const paid = await replySheet(id);
+      assert.ok(!paid.text.includes('/pay/'), `no link on a paid order\n${paid.text}`);
+      assert.ok(!paid.text.includes('お支払いリンクを別途お送りします'), 'a paid order is not promised a link');
+      assert.ok(paid.text.includes('お支払いを確認しました（お支払い済み）'), paid.text);
+      assert.ok(open.rects - paid.rects > 300, `the QR code is gone (${open.rects} vs ${paid.rects} rectangles)`);
+
+      // Revoked: no link, no QR code, the link is to come.
+      const { id: id2 } = await enter(entryForm({ payment_method: 'card', channel: 'phone', orderer_email: '' }));
+      const before = await replySheet(id2);
+      assert.ok(before.text.includes((await links.currentLinkFor(id2))!.url));
+      await staff.get(`${A}/orders/${id2}`);
+      assert.match((await staff.post(`${A}/orders/${id2}/payment-link/revoke`, {})).url, /done=link_revoked/);
+      assert.equal(await links.currentLinkFor(id2), null);
+      const revoked = await replySheet(id2);
+      assert.ok(!revoked.text.includes('/pay/'), `no link once revoked\n${revoked.text}`);
+      assert.ok(revoked.text.includes('カード払いのお支払いリンクを別途お送りします'));
+      assert.ok(before.rects - revoked.rects > 300, `the QR code is gone (${before.rects} vs ${revoked.rects} rectangles)`);
+    });
+
+    test('the reply sheet of a postal transfer order shows the postal account from the settings', async () => {
+      const { id } = await enter(entryForm({ payment_method: 'postal_transfer', channel: 'postcard', orderer_email: '' }));
+      const o = await order(id);
+      const { postal } = await shop.shop.services.settings.get();
+      const { text } = await replySheet(id);
+      for (const expected of [
+        'お支払い方法 郵便振替', '郵便振替のお払込先', `口座記号番号: ${postal.accountNumber}`, `加入者名: ${postal.accountHolder}`,
+        `お払込金額: ${o.total_yen.toLocaleString('en-US')}円`, `ご注文番号（${o.order_number}）`, '受付方法 はがき・郵便',
+      ]) {
+        assert.ok(text.includes(expected), `the sheet shows ${JSON.stringify(expected)}\n${text}`);
+      }
+      assert.ok(!text.includes('/pay/'));
     });
   });
 }

@@ -73,7 +73,7 @@ for (const { dialect, skip } of DIALECTS) {
     async function enter(form: Record<string, string>): Promise<{ id: string; recalc: Page; placed: Page }> {
       await staff.get(`${A}/orders/new`);
       const recalc = await staff.post(`${A}/orders/new`, { ...form, action: 'recalc' });
-      assert.equal(recalc.status, 200, recalc.html.slice(0, 2000));
+      assert.equal(recalc.status, 200, [...recalc.html.matchAll(/class="(?:field-error|notice[^"]*)"[^>]*>([^<]*)/g)].map((m) => m[1]).join(" / ") || recalc.html.slice(0, 2000));
       const hidden = entryHidden(recalc);
       assert.match(hidden.entry_token ?? '', /^[A-Za-z0-9_-]{43}$/);
       assert.match(hidden.expected_total ?? '', /^\d+$/);
@@ -425,11 +425,17 @@ for (const { dialect, skip } of DIALECTS) {
       const pdf = Buffer.from(await res.arrayBuffer());
       return { text: pdfText(pdf).replace(/[ \t]+/g, ' '), rects: pdfRectangles(pdf) };
     }
+    /** One item each of two variants the earlier tests have not sold out. */
+    async function inStock(): Promise<[string, number][]> {
+      const variants = (await shop.shop.services.catalog.listVariantsForSale()).filter((v) => v.stock >= 5 && v.id !== v8.id && v.id !== v10.id);
+      assert.ok(variants.length >= 2);
+      return [[variants[0]!.id, 1], [variants[1]!.id, 1]];
+    }
 
     test('the reply sheet of a card order prints its open payment link and QR code; none once paid or revoked', async () => {
       const links = shop.shop.services.paymentLinks;
       // Paid through the link: the sheet printed before carries the link, the one after says paid.
-      const { id } = await enter(entryForm({ payment_method: 'card', channel: 'fax', orderer_email: '', orderer_fax: '0263-44-5566' }));
+      const { id } = await enter(entryForm({ payment_method: 'card', channel: 'fax', orderer_email: '', orderer_fax: '0263-44-5566' }, await inStock()));
       const current = (await links.currentLinkFor(id))!;
       assert.ok(current);
       const open = await replySheet(id);
@@ -457,7 +463,7 @@ for (const { dialect, skip } of DIALECTS) {
       assert.ok(open.rects - paid.rects > 300, `the QR code is gone (${open.rects} vs ${paid.rects} rectangles)`);
 
       // Revoked: no link, no QR code, the link is to come.
-      const { id: id2 } = await enter(entryForm({ payment_method: 'card', channel: 'phone', orderer_email: '' }));
+      const { id: id2 } = await enter(entryForm({ payment_method: 'card', channel: 'phone', orderer_email: '' }, await inStock()));
       const before = await replySheet(id2);
       assert.ok(before.text.includes((await links.currentLinkFor(id2))!.url));
       await staff.get(`${A}/orders/${id2}`);
@@ -470,7 +476,7 @@ for (const { dialect, skip } of DIALECTS) {
     });
 
     test('the reply sheet of a postal transfer order shows the postal account from the settings', async () => {
-      const { id } = await enter(entryForm({ payment_method: 'postal_transfer', channel: 'postcard', orderer_email: '' }));
+      const { id } = await enter(entryForm({ payment_method: 'postal_transfer', channel: 'postcard', orderer_email: '' }, await inStock()));
       const o = await order(id);
       const { postal } = await shop.shop.services.settings.get();
       const { text } = await replySheet(id);

@@ -363,6 +363,18 @@ for (const { dialect, skip } of DIALECTS) {
       assert.equal(entry.status, 400);
       assert.match(decodeEntities(entry.html), /お支払いリンク/);
       assert.equal((await db().selectFrom('orders').select('id').execute()).length, before.length);
+      // The customer search box (a GET query), and any other admin field: the same message, nothing echoed.
+      for (const path of [`${A}/orders/new?q=${encodeURIComponent(CARD)}`, `${A}/orders?q=${encodeURIComponent(`${CARD} 12/30`)}`]) {
+        const p = await staff.get(path);
+        assert.equal(p.status, 400, path);
+        const text = decodeEntities(p.html);
+        assert.match(text, /クレジットカード（お支払いリンク）」で登録し、お支払いリンクをメール、または注文確認書（FAX返信票）でお送りしてください/, path);
+        assert.match(p.html, /^<!doctype html>/i, 'a page, not JSON');
+        assert.doesNotMatch(text.replace(/\s|-/g, ''), /4242424242424242/);
+      }
+      const customers = await staff.get(`${A}/customers?q=${encodeURIComponent(CARD)}`);
+      assert.equal(customers.status, 400);
+      assert.match(decodeEntities(customers.html), /お支払いリンク/);
     });
 
     test('owner settings: the postal account and the link validity are validated and used', async () => {
@@ -416,6 +428,19 @@ for (const { dialect, skip } of DIALECTS) {
       assert.ok(body.length > 0);
       assert.ok(body.every((r) => r[header.indexOf('受付経路')] === 'FAX'));
       assert.ok(body.every((r) => r[header.indexOf('入力スタッフID')] === staffId));
+      // The carriers' files take the same filter: only FAX orders in a FAX-only export.
+      const faxNumbers = new Set((await db().selectFrom('orders').select('order_number').where('channel', '=', 'fax').execute()).map((o) => o.order_number));
+      const ours = (await order(id)).order_number;
+      for (const path of ['yamato-b2.csv', 'sagawa.csv']) {
+        const all = await staff.get(`${A}/orders/export/${path}`);
+        assert.equal(all.status, 200, path);
+        const faxOnly = await staff.get(`${A}/orders/export/${path}?channel=fax`);
+        assert.equal(faxOnly.status, 200, path);
+        const numbers = (p: Page) => [...p.html.matchAll(/\b(\d{6}-[0-9A-HJKMNP-TV-Z]{6})\b/g)].map((m) => m[1]!);
+        assert.ok(numbers(faxOnly).includes(ours), `${path}: the FAX order`);
+        assert.ok(numbers(faxOnly).every((n) => faxNumbers.has(n)), `${path}: FAX orders only`);
+        assert.ok(numbers(all).some((n) => !faxNumbers.has(n)), `${path}: other channels without the filter`);
+      }
     });
     /** The FAX reply sheet of an order as staff download it, read back as text (runs of spaces squeezed). */
     async function replySheet(id: string): Promise<{ text: string; rects: number }> {

@@ -141,6 +141,11 @@ for (const { dialect, skip } of DIALECTS) {
       // The QR code: hundreds of dark modules, drawn as squares the sheet without a link does not have.
       const qrModules = pdfRectangles(withLink) - pdfRectangles(without);
       assert.ok(qrModules > 300, `QR code drawn (${pdfRectangles(withLink)} vs ${pdfRectangles(without)} rectangles)`);
+      // A long shop address: the URL breaks after '/pay/', never inside the token, and stays 9.5 pt or larger.
+      const token = 'Kq3-x_9ZbT-7mWd2-Lp0-Vn8YrC-4sHj6-Ge1-Ua5Nf';
+      const long = `https://www.mamori-chaho-tsuhan.example.co.jp/pay/${token}`;
+      const longText = squeeze(pdfText(await replySheetPdf({ order: phoneCard, lines, settings, paymentLinkUrl: long })));
+      assert.match(longText, new RegExp(`https://www\\.mamori-chaho-tsuhan\\.example\\.co\\.jp/pay/\\s*\\n\\s*${token}\\s*\\n`), longText);
       const postal = squeeze(pdfText(await replySheetPdf({ order: { ...order, payment_method: 'postal_transfer' as never }, lines, settings, paymentInstructions: ['口座記号番号 00120-1-123456 加入者名 カ）マモリ'] })));
       assert.ok(postal.includes('お支払い方法 郵便振替') && postal.includes('口座記号番号 00120-1-123456'), postal);
     });

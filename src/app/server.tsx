@@ -16,8 +16,9 @@ import { cspReportRoutes } from '../integrity/csp-reports.js';
 import { ADMIN_MODULES } from '../admin/routes.js';
 import { loadAssets, STATIC_DIR } from '../web/assets.js';
 import { CsrfError, installRequestContext } from '../web/context.js';
-import { ErrorPage } from '../web/error-views.js';
+import { BareErrorPage, ErrorPage } from '../web/error-views.js';
 import { Pages } from '../web/page.js';
+import { sendPage } from '../web/view.js';
 import { installSecurityHeaders } from '../web/security.js';
 import { AppError } from './errors.js';
 import type { Services } from './services.js';
@@ -84,6 +85,10 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
     if (status === 413) reply.header('connection', 'close');
     if (status >= 500) req.log.error({ err }, 'request failed');
     else req.log.info({ status, code: (err as { code?: string }).code }, 'request refused');
+    if (err instanceof CardDataRefused && !req.visitor && (req.headers.accept ?? '').includes('text/html')) {
+      const admin = req.url === config.admin.path || req.url.startsWith(`${config.admin.path}/`) || req.url.startsWith(`${config.admin.path}?`);
+      return sendPage(reply, <BareErrorPage status={status} message={message} home={admin ? config.admin.path : '/'} />, status);
+    }
     if (!req.visitor || !(req.headers.accept ?? '').includes('text/html')) {
       return reply.code(status).type('application/json; charset=utf-8').send({ error: message });
     }

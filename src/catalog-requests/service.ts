@@ -7,7 +7,7 @@ import type { CatalogRequestStatus, CatalogRequestTable } from './tables.js';
 
 /**
  * How long a catalog request is kept: the consent text promises it, and retention (issue 7) will
- * erase or anonymise older requests (see `anonymiseOlderThan` in docs/operations-paper.md).
+ * erase or anonymise older requests (see `anonymiseOlderThan` in docs/operations.md §9).
  */
 export const RETENTION_MONTHS = 24;
 

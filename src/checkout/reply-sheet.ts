@@ -26,6 +26,8 @@ export interface ReplySheetInput {
 export function paymentSection(input: ReplySheetInput): string[] {
   const { order: o, settings: s } = input;
   const extra = input.paymentInstructions ?? [];
+  // Already paid (a card order through its link, a transfer recorded by staff): no account, no link.
+  if (o.payment_status === 'paid') return [`${formatYen(o.total_yen)} のお支払いを確認しました（お支払い済み）。ありがとうございました。`, ...extra];
   switch (o.payment_method as string) {
     case 'bank_transfer':
       return [...bankTransferText(s, o).split('\n'), ...extra];
@@ -179,7 +181,13 @@ export async function replySheetPdf(input: ReplySheetInput): Promise<Buffer> {
   const payWidth = qr ? CONTENT_WIDTH - mm(34) : CONTENT_WIDTH;
   for (const p of pay) sh.para(p, { size: 11, width: payWidth, gap: mm(1) });
   if (qr) {
-    sh.para(qr, { size: 11, bold: true, width: payWidth, gap: mm(1) });
+    // Never a line break inside the token (at a '-' it is ambiguous for whoever types it from the
+    // FAX): the URL on one line, or else broken after its last '/', in type no smaller than 9.5 pt.
+    const fits = (t: string, size: number) => doc.font('jp-bold').fontSize(size).widthOfString(t) <= payWidth;
+    const urlSize = [11, 10.5, 10, 9.5].find((size) => fits(qr, size));
+    const cut = qr.lastIndexOf('/') + 1;
+    const urlText = urlSize ? qr : `${qr.slice(0, cut)}\n${qr.slice(cut)}`;
+    sh.para(urlText, { size: urlSize ?? 11, bold: true, width: payWidth, gap: mm(1) });
     sh.para('カード番号は、FAX・お電話・この用紙には決して書かないでください。当店がカード番号をお尋ねすることはありません。', { size: 10.5, bold: true, width: payWidth, gap: mm(1) });
     drawQr(doc, qr, PAGE.right - mm(30), payTop - mm(6), mm(30));
     sh.y = Math.max(sh.y, payTop + mm(25));

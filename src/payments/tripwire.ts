@@ -119,7 +119,7 @@ export class CardDataRefused extends Error {
 export const ADMIN_CARD_DATA_MESSAGE =
   'カード番号らしき数字が入力されたため、送信を受け付けませんでした（何も保存していません）。' +
   'Mamoriではカード番号を入力・保存・メモしないでください。お電話やFAXでカード払いを希望されたお客様には、' +
-  'ご注文を「クレジットカード（お支払いリンク）」で登録し、お支払いリンクをメールまたはFAX返信シートでお送りしてください。' +
+  'ご注文を「クレジットカード（お支払いリンク）」で登録し、お支払いリンクをメール、または注文確認書（FAX返信票）でお送りしてください。' +
   'お客様がカード番号を読み上げたり書いたりした場合、その番号は書き留めず、FAXの用紙は裁断してください。';
 
 export function installPanTripwire(app: FastifyInstance, deps: { alerts: AlertService; hashKey: string; maxBodyBytes: number; adminPath?: string }): void {

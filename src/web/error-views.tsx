@@ -13,3 +13,28 @@ export function ErrorPage(props: { v: ViewCtx; status: number; message: string }
     </Layout>
   );
 }
+
+/**
+ * A page without the layout, for errors raised before the request has its page context (the PAN
+ * tripwire refuses a card number in the query string in its first hook): the message as HTML,
+ * not a JSON blob in the staff member's or buyer's browser.
+ */
+export function BareErrorPage(props: { status: number; message: string; home: string }) {
+  return (
+    <html lang="ja">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="robots" content="noindex, nofollow" />
+        <title>リクエストを処理できませんでした</title>
+      </head>
+      <body>
+        <main>
+          <h1>リクエストを処理できませんでした</h1>
+          <p role="alert">{props.message}</p>
+          <p><a href={props.home}>戻る</a></p>
+        </main>
+      </body>
+    </html>
+  );
+}

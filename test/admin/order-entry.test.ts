@@ -9,6 +9,8 @@ import { newId } from '../../src/shared/ids.js';
 import { signedInStaff } from '../helpers/admin.js';
 import { Client, decodeEntities, guestForm, type Page } from '../helpers/browser-client.js';
 import { parseCsv } from '../helpers/csv.js';
+import { pdfRectangles, pdfText } from '../helpers/pdf.js';
+import { ADMIN_COOKIE } from '../../src/admin/plugin.js';
 import { DIALECTS, startTestShop, type TestShop } from '../helpers/shop.js';
 
 const A = '/admin';
@@ -71,7 +73,7 @@ for (const { dialect, skip } of DIALECTS) {
     async function enter(form: Record<string, string>): Promise<{ id: string; recalc: Page; placed: Page }> {
       await staff.get(`${A}/orders/new`);
       const recalc = await staff.post(`${A}/orders/new`, { ...form, action: 'recalc' });
-      assert.equal(recalc.status, 200, recalc.html.slice(0, 2000));
+      assert.equal(recalc.status, 200, [...recalc.html.matchAll(/class="(?:field-error|notice[^"]*)"[^>]*>([^<]*)/g)].map((m) => m[1]).join(" / ") || recalc.html.slice(0, 2000));
       const hidden = entryHidden(recalc);
       assert.match(hidden.entry_token ?? '', /^[A-Za-z0-9_-]{43}$/);
       assert.match(hidden.expected_total ?? '', /^\d+$/);
@@ -303,7 +305,9 @@ for (const { dialect, skip } of DIALECTS) {
       res = await staff.post(`${A}/orders/${id}/payment-link/send`, {});
       const mails = await db().selectFrom('outbox').select('body_text').where('kind', '=', 'payment_link').where('to_address', '=', 'relink@example.jp').execute();
       assert.equal(mails.length, 3, 'the mail on entry and two resends');
-      assert.ok(mails.slice(1).every((m) => m.body_text.includes(second.url)));
+      // (No ORDER BY: PostgreSQL returns the rows in any order.)
+      assert.equal(mails.filter((m) => m.body_text.includes(second.url)).length, 2, 'both resends carry the new link');
+      assert.equal(mails.filter((m) => m.body_text.includes(first.url)).length, 1, 'the mail on entry carried the first');
 
       // Expired: refused, no attempt.
       await db().updateTable('payment_links').set({ expires_at: nowIso(new Date(Date.now() - 1000)) }).where('order_id', '=', id).where('revoked_at', 'is', null).execute();
@@ -361,6 +365,18 @@ for (const { dialect, skip } of DIALECTS) {
       assert.equal(entry.status, 400);
       assert.match(decodeEntities(entry.html), /お支払いリンク/);
       assert.equal((await db().selectFrom('orders').select('id').execute()).length, before.length);
+      // The customer search box (a GET query), and any other admin field: the same message, nothing echoed.
+      for (const path of [`${A}/orders/new?q=${encodeURIComponent(CARD)}`, `${A}/orders?q=${encodeURIComponent(`${CARD} 12/30`)}`]) {
+        const p = await staff.get(path);
+        assert.equal(p.status, 400, path);
+        const text = decodeEntities(p.html);
+        assert.match(text, /クレジットカード（お支払いリンク）」で登録し、お支払いリンクをメール、または注文確認書（FAX返信票）でお送りしてください/, path);
+        assert.match(p.html, /^<!doctype html>/i, 'a page, not JSON');
+        assert.doesNotMatch(text.replace(/\s|-/g, ''), /4242424242424242/);
+      }
+      const customers = await staff.get(`${A}/customers?q=${encodeURIComponent(CARD)}`);
+      assert.equal(customers.status, 400);
+      assert.match(decodeEntities(customers.html), /お支払いリンク/);
     });
 
     test('owner settings: the postal account and the link validity are validated and used', async () => {
@@ -414,6 +430,95 @@ for (const { dialect, skip } of DIALECTS) {
       assert.ok(body.length > 0);
       assert.ok(body.every((r) => r[header.indexOf('受付経路')] === 'FAX'));
       assert.ok(body.every((r) => r[header.indexOf('入力スタッフID')] === staffId));
+      // The carriers' files take the same filter: only FAX orders in a FAX-only export.
+      const faxNumbers = new Set((await db().selectFrom('orders').select('order_number').where('channel', '=', 'fax').execute()).map((o) => o.order_number));
+      const ours = (await order(id)).order_number;
+      for (const path of ['yamato-b2.csv', 'sagawa.csv']) {
+        const all = await staff.get(`${A}/orders/export/${path}`);
+        assert.equal(all.status, 200, path);
+        const faxOnly = await staff.get(`${A}/orders/export/${path}?channel=fax`);
+        assert.equal(faxOnly.status, 200, path);
+        const numbers = (p: Page) => [...p.html.matchAll(/\b(\d{6}-[0-9A-HJKMNP-TV-Z]{6})\b/g)].map((m) => m[1]!);
+        assert.ok(numbers(faxOnly).includes(ours), `${path}: the FAX order`);
+        assert.ok(numbers(faxOnly).every((n) => faxNumbers.has(n)), `${path}: FAX orders only`);
+        assert.ok(numbers(all).some((n) => !faxNumbers.has(n)), `${path}: other channels without the filter`);
+      }
+    });
+    /** The FAX reply sheet of an order as staff download it, read back as text (runs of spaces squeezed). */
+    async function replySheet(id: string): Promise<{ text: string; rects: number }> {
+      const res = await fetch(`${shop.url}${A}/orders/${id}/reply-sheet.pdf`, { headers: { cookie: `${ADMIN_COOKIE}=${staff.cookie(ADMIN_COOKIE)}` } });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('content-type'), 'application/pdf');
+      const pdf = Buffer.from(await res.arrayBuffer());
+      return { text: pdfText(pdf).replace(/[ \t]+/g, ' '), rects: pdfRectangles(pdf) };
+    }
+    /** The URL printed whole: on one line, or broken only after its last '/', never inside the token. */
+    const printed = (text: string, url: string) => {
+      const cut = url.lastIndexOf('/') + 1;
+      return text.includes(url) || new RegExp(`${url.slice(0, cut).replace(/[.?/]/g, '\\$&')}\\s*\\n\\s*${url.slice(cut)}(?![A-Za-z0-9_-])`).test(text);
+    };
+    /** One item each of two variants the earlier tests have not sold out. */
+    async function inStock(): Promise<[string, number][]> {
+      const variants = (await shop.shop.services.catalog.listVariantsForSale()).filter((v) => v.stock >= 5 && v.id !== v8.id && v.id !== v10.id);
+      assert.ok(variants.length >= 2);
+      return [[variants[0]!.id, 1], [variants[1]!.id, 1]];
+    }
+
+    test('the reply sheet of a card order prints its open payment link and QR code; none once paid or revoked', async () => {
+      const links = shop.shop.services.paymentLinks;
+      // Paid through the link: the sheet printed before carries the link, the one after says paid.
+      const { id } = await enter(entryForm({ payment_method: 'card', channel: 'fax', orderer_email: '', orderer_fax: '0263-44-5566' }, await inStock()));
+      const current = (await links.currentLinkFor(id))!;
+      assert.ok(current);
+      const open = await replySheet(id);
+      assert.ok(printed(open.text, current.url), `the link on the sheet, no break inside the token\n${open.text}`);
+      assert.ok(open.text.includes('カード番号は、FAX・お電話・この用紙には決して書かないでください'));
+      assert.ok(open.text.includes('受付方法 FAX'));
+      // A new link (reissue) replaces the printed one: the sheet follows the current link.
+      await staff.get(`${A}/orders/${id}`);
+      assert.match((await staff.post(`${A}/orders/${id}/payment-link/issue`, {})).url, /done=link_issued/);
+      const reissued = (await links.currentLinkFor(id))!;
+      assert.notEqual(reissued.url, current.url);
+      const again = await replySheet(id);
+      assert.ok(printed(again.text, reissued.url) && !printed(again.text, current.url), 'only the current link');
+
+      const buyer = new Client(shop.url);
+      await buyer.get(reissued.url);
+      let page = await buyer.post(new URL(reissued.url).pathname, {});
+      const action = /<form method="post" action="(\/pay\/[^"]+)"/.exec(page.html)![1]!;
+      page = await buyer.request(new URL(action, shop.pspUrl).href, { form: { cardNumber: CARD, expiry: '12/30', cvc: '123', name: 'FUMI MATSUMOTO' } });
+      assert.equal((await order(id)).payment_status, 'paid');
+      const paid = await replySheet(id);
+      assert.ok(!paid.text.includes('/pay/'), `no link on a paid order\n${paid.text}`);
+      assert.ok(!paid.text.includes('お支払いリンクを別途お送りします'), 'a paid order is not promised a link');
+      assert.ok(paid.text.includes('お支払いを確認しました（お支払い済み）'), paid.text);
+      assert.ok(open.rects - paid.rects > 300, `the QR code is gone (${open.rects} vs ${paid.rects} rectangles)`);
+
+      // Revoked: no link, no QR code, the link is to come.
+      const { id: id2 } = await enter(entryForm({ payment_method: 'card', channel: 'phone', orderer_email: '' }, await inStock()));
+      const before = await replySheet(id2);
+      assert.ok(printed(before.text, (await links.currentLinkFor(id2))!.url));
+      await staff.get(`${A}/orders/${id2}`);
+      assert.match((await staff.post(`${A}/orders/${id2}/payment-link/revoke`, {})).url, /done=link_revoked/);
+      assert.equal(await links.currentLinkFor(id2), null);
+      const revoked = await replySheet(id2);
+      assert.ok(!revoked.text.includes('/pay/'), `no link once revoked\n${revoked.text}`);
+      assert.ok(revoked.text.includes('カード払いのお支払いリンクを別途お送りします'));
+      assert.ok(before.rects - revoked.rects > 300, `the QR code is gone (${before.rects} vs ${revoked.rects} rectangles)`);
+    });
+
+    test('the reply sheet of a postal transfer order shows the postal account from the settings', async () => {
+      const { id } = await enter(entryForm({ payment_method: 'postal_transfer', channel: 'postcard', orderer_email: '' }, await inStock()));
+      const o = await order(id);
+      const { postal } = await shop.shop.services.settings.get();
+      const { text } = await replySheet(id);
+      for (const expected of [
+        'お支払い方法 郵便振替', '郵便振替のお払込先', `口座記号番号: ${postal.accountNumber}`, `加入者名: ${postal.accountHolder}`,
+        `お払込金額: ${o.total_yen.toLocaleString('en-US')}円`, `ご注文番号（${o.order_number}）`, '受付方法 はがき・郵便',
+      ]) {
+        assert.ok(text.includes(expected), `the sheet shows ${JSON.stringify(expected)}\n${text}`);
+      }
+      assert.ok(!text.includes('/pay/'));
     });
   });
 }

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { inflateSync } from 'node:zlib';
 import { ADMIN_COOKIE } from '../../src/admin/plugin.js';
 import { replySheetPdf } from '../../src/checkout/reply-sheet.js';
 import { addDays, formatDateJa, jstDate } from '../../src/shared/time.js';
 import { signedInStaff } from '../helpers/admin.js';
 import { Client, guestForm } from '../helpers/browser-client.js';
-import { pdfPages, pdfText } from '../helpers/pdf.js';
+import { pdfPages, pdfRectangles, pdfText } from '../helpers/pdf.js';
 import { DIALECTS, startTestShop, type TestShop } from '../helpers/shop.js';
 
 /**
@@ -19,27 +18,6 @@ import { DIALECTS, startTestShop, type TestShop } from '../helpers/shop.js';
 
 const A = '/admin';
 const SHOP_FAX = '03-9876-5432';
-
-/**
- * Rectangles drawn in the PDF's page content (`x y w h re`), from its deflated streams: boxes and
- * lines of the layout, and one per dark module of a QR code.
- */
-function rectangles(pdf: Buffer): number {
-  let n = 0;
-  const raw = pdf.toString('latin1');
-  for (const m of raw.matchAll(/stream\r?\n/g)) {
-    const start = m.index + m[0].length;
-    const end = raw.indexOf('endstream', start);
-    let text: string;
-    try {
-      text = inflateSync(pdf.subarray(start, end)).toString('latin1');
-    } catch {
-      continue; // not a deflated stream
-    }
-    n += [...text.matchAll(/-?[\d.]+ -?[\d.]+ -?[\d.]+ -?[\d.]+ re\n/g)].length;
-  }
-  return n;
-}
 
 /** Text with the layout's runs of spaces squeezed, so phrases can be matched across columns. */
 const squeeze = (s: string) => s.replace(/[ \t]+/g, ' ');
@@ -161,8 +139,13 @@ for (const { dialect, skip } of DIALECTS) {
       assert.ok(text.includes('カード番号は、FAX・お電話・この用紙には決して書かないでください'));
       assert.ok(squeeze(pdfText(without)).includes('カード払いのお支払いリンクを別途お送りします'));
       // The QR code: hundreds of dark modules, drawn as squares the sheet without a link does not have.
-      const qrModules = rectangles(withLink) - rectangles(without);
-      assert.ok(qrModules > 300, `QR code drawn (${rectangles(withLink)} vs ${rectangles(without)} rectangles)`);
+      const qrModules = pdfRectangles(withLink) - pdfRectangles(without);
+      assert.ok(qrModules > 300, `QR code drawn (${pdfRectangles(withLink)} vs ${pdfRectangles(without)} rectangles)`);
+      // A long shop address: the URL breaks after '/pay/', never inside the token, and stays 9.5 pt or larger.
+      const token = 'Kq3-x_9ZbT-7mWd2-Lp0-Vn8YrC-4sHj6-Ge1-Ua5Nf';
+      const long = `https://www.mamori-chaho-tsuhan.example.co.jp/pay/${token}`;
+      const longText = squeeze(pdfText(await replySheetPdf({ order: phoneCard, lines, settings, paymentLinkUrl: long })));
+      assert.match(longText, new RegExp(`https://www\\.mamori-chaho-tsuhan\\.example\\.co\\.jp/pay/\\s*\\n\\s*${token}\\s*\\n`), longText);
       const postal = squeeze(pdfText(await replySheetPdf({ order: { ...order, payment_method: 'postal_transfer' as never }, lines, settings, paymentInstructions: ['口座記号番号 00120-1-123456 加入者名 カ）マモリ'] })));
       assert.ok(postal.includes('お支払い方法 郵便振替') && postal.includes('口座記号番号 00120-1-123456'), postal);
     });

@@ -24,6 +24,9 @@ export const INCIDENT_HELP = `  import FILE.jsonl [--dry-run] [--strict] [--json
                [--recipients-from D --recipients-to D] [--channel web,phone,…] [--json] [--out FILE.jsonl]
                Who was exposed, per category, by the rules of the history format`;
 
+/** Standard output (results); messages and refusals go to standard error. */
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
 const CHANNELS: OrderChannel[] = ['web', 'phone', 'fax', 'postcard', 'other'];
 
 async function withDb<T>(config: Config, fn: (db: ReturnType<typeof openDatabase>) => Promise<T>): Promise<T> {
@@ -42,7 +45,8 @@ function personalDataFile(path: string): Writable {
 }
 
 async function closeOut(out: Writable): Promise<void> {
-  if (out === process.stdout) return;
+  // The CLI exits right after: a pipe must have taken everything first.
+  if (out === process.stdout) return new Promise((resolve) => process.stdout.write('', () => resolve()));
   out.end();
   await finished(out);
 }
@@ -71,13 +75,13 @@ export async function importCommand(args: string[], config: Config): Promise<num
     }),
   );
   const seconds = (Date.now() - started) / 1000;
-  if (values.json) console.log(JSON.stringify({ ...report, seconds }, null, 2));
+  if (values.json) say(JSON.stringify({ ...report, seconds }, null, 2));
   else {
-    console.log(
+    say(
       `${report.lines} lines: ${report.accepted} accepted (new: ${report.inserted.customers} customers, ${report.inserted.orders} orders; ` +
       `already present: ${report.alreadyPresent.customers} customers, ${report.alreadyPresent.orders} orders), ${report.refused} refused. ${seconds.toFixed(1)} s.`,
     );
-    if (!report.committed) console.log(report.dryRun ? 'Dry run: nothing was written.' : 'Some lines were refused and --strict is set: nothing was written.');
+    if (!report.committed) say(report.dryRun ? 'Dry run: nothing was written.' : 'Some lines were refused and --strict is set: nothing was written.');
   }
   if (!report.committed) return 1;
   return report.refused > 0 ? 3 : 0;
@@ -92,7 +96,7 @@ export async function exportCommand(args: string[], config: Config): Promise<num
   const out = positionals[0] ? personalDataFile(positionals[0]) : process.stdout;
   const r = await withDb(config, (h) => exportHistory(h.db, out));
   await closeOut(out);
-  if (positionals[0]) console.log(`Exported ${r.customers} customers and ${r.orders} orders to ${positionals[0]}.`);
+  if (positionals[0]) say(`Exported ${r.customers} customers and ${r.orders} orders to ${positionals[0]}.`);
   return 0;
 }
 
@@ -121,10 +125,10 @@ export async function demoHistoryCommand(args: string[]): Promise<number> {
 
 function printCounts(c: ScopeCounts): void {
   const w = (x: { from: string; to: string } | null) => (x ? `${x.from} – ${x.to}` : '(none)');
-  console.log(`Card data (${w(c.windows.card)}): ${c.card.persons} persons, ${c.card.payments} payment attempts`);
-  console.log(`Personal data (${w(c.windows.personal)}): ${c.personal.persons} persons (${c.personal.members} members, ${c.personal.guests} guests)`);
-  console.log(`Shipping recipients (${w(c.windows.recipients)}): ${c.recipients.persons}`);
-  console.log(`Total: ${c.total.persons} (${c.total.personsExcludingRecipients} persons + ${c.recipients.persons} recipients)${c.channels ? `; channels: ${c.channels.join(', ')}` : ''}`);
+  say(`Card data (${w(c.windows.card)}): ${c.card.persons} persons, ${c.card.payments} payment attempts`);
+  say(`Personal data (${w(c.windows.personal)}): ${c.personal.persons} persons (${c.personal.members} members, ${c.personal.guests} guests)`);
+  say(`Shipping recipients (${w(c.windows.recipients)}): ${c.recipients.persons}`);
+  say(`Total: ${c.total.persons} (${c.total.personsExcludingRecipients} persons + ${c.recipients.persons} recipients)${c.channels ? `; channels: ${c.channels.join(', ')}` : ''}`);
 }
 
 export async function incidentCommand(args: string[], config: Config): Promise<number> {
@@ -168,10 +172,10 @@ export async function incidentCommand(args: string[], config: Config): Promise<n
     await closeOut(out);
     return c;
   });
-  if (values.json) console.log(JSON.stringify(counts));
+  if (values.json) say(JSON.stringify(counts));
   else {
     printCounts(counts);
-    if (values.out) console.log(`One line per person and recipient: ${values.out}`);
+    if (values.out) say(`One line per person and recipient: ${values.out}`);
   }
   return 0;
 }

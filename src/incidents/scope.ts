@@ -119,7 +119,7 @@ const sendable = (email: string | null) => (email ? nfkc(email).trim() : null);
  * window with its person and recipient key; `scope_persons`; `scope_recipients`), runs `fn`,
  * and drops them.
  */
-async function withScopeTables<T>(db: Db, windows: ScopeWindows, opts: ScopeOptions, fn: (conn: DbOrTx) => Promise<T>): Promise<T> {
+async function withScopeTables<T>(db: Db, windows: ScopeWindows, opts: ScopeOptions & { forEntries: boolean }, fn: (conn: DbOrTx) => Promise<T>): Promise<T> {
   const recipients = windows.recipients === undefined ? windows.personal : windows.recipients;
   const channels = opts.channels?.length ? opts.channels : null;
   return db.connection().execute(async (conn) => {
@@ -163,8 +163,11 @@ async function withScopeTables<T>(db: Db, windows: ScopeWindows, opts: ScopeOpti
         from orders o
         left join scope_member_email me on o.customer_id is null and me.email_key = o.orderer_email_key
         where (${inCard} or ${inPersonal} or ${inRecipients}) ${channelFilter}`.execute(conn);
-      await sql`create index scope_orders_person on scope_orders (person)`.execute(conn);
-      await sql`create index scope_orders_recipient on scope_orders (recipient)`.execute(conn);
+      if (opts.forEntries) {
+        // Only the per-person lines look orders up by person or recipient.
+        await sql`create index scope_orders_person on scope_orders (person)`.execute(conn);
+        await sql`create index scope_orders_recipient on scope_orders (recipient)`.execute(conn);
+      }
 
       // Members who typed their data (registered or updated) in the personal window; those count as web.
       const members = windows.personal && (!channels || channels.includes('web'))
@@ -209,7 +212,7 @@ async function counts(conn: DbOrTx, windows: ScopeWindows, opts: ScopeOptions): 
 
 /** The counts of the scope (the `--json` contract). */
 export function scopeCounts(db: Db, windows: ScopeWindows, opts: ScopeOptions = {}): Promise<ScopeCounts> {
-  return withScopeTables(db, windows, opts, (conn) => counts(conn, windows, opts));
+  return withScopeTables(db, windows, { ...opts, forEntries: false }, (conn) => counts(conn, windows, opts));
 }
 
 function write(out: Writable, line: string): Promise<void> | null {
@@ -221,7 +224,7 @@ const PAGE = 1000;
 
 /** Counts, and one line per affected person and recipient written to `out` (streamed, a page at a time). */
 export function scopeWithEntries(db: Db, windows: ScopeWindows, opts: ScopeOptions, out: Writable): Promise<ScopeCounts> {
-  return withScopeTables(db, windows, opts, async (conn) => {
+  return withScopeTables(db, windows, { ...opts, forEntries: true }, async (conn) => {
     const result = await counts(conn, windows, opts);
     let last = '';
     for (;;) {

@@ -173,10 +173,10 @@ const EXPIRY_VALUE = /(?<![\d/])(0[1-9]|1[0-2])\s?\/\s?(\d{2}|20\d{2})(?![\d/])/
  */
 export function findCardData(raw: string, parsed: unknown): string | null {
   let found: string | null = null;
-  const walk = (v: unknown, path: string) => {
+  const walk = (v: unknown, path: string, values: boolean) => {
     if (found) return;
     if (Array.isArray(v)) {
-      v.forEach((child, i) => walk(child, `${path}[${i}]`));
+      v.forEach((child, i) => walk(child, `${path}[${i}]`, values));
       return;
     }
     if (v !== null && typeof v === 'object') {
@@ -186,18 +186,21 @@ export function findCardData(raw: string, parsed: unknown): string | null {
           found = `a field named like card data ("${p}")`;
           return;
         }
-        walk(child, p);
+        walk(child, p, values);
       }
       return;
     }
-    if (typeof v === 'string' || typeof v === 'number') {
+    if (values && (typeof v === 'string' || typeof v === 'number')) {
       const s = String(v);
       if (containsCardNumber(s)) found = `what looks like a card number (in "${path || 'the line'}")`;
       // Product names and SKUs are the shop's own text ("12/25 限定"); people's fields are checked.
       else if (typeof v === 'string' && !path.startsWith('lines[') && EXPIRY_VALUE.test(s.normalize('NFKC'))) found = `what looks like a card expiry date (in "${path}")`;
     }
   };
-  walk(parsed, '');
+  // Fast path: the values are in the raw line as they are unless the writer escaped characters
+  // (\uFF14, \/), so a line whose text holds no card number or expiry needs its keys checked only.
+  const valuesToo = raw.includes('\\') || containsCardNumber(raw) || EXPIRY_VALUE.test(raw.normalize('NFKC'));
+  walk(parsed, '', valuesToo);
   if (!found && containsCardNumber(raw)) found = 'what looks like a card number';
   return found;
 }

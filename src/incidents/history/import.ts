@@ -305,11 +305,19 @@ export async function importHistory(db: Db, input: Readable, opts: ImportOptions
     }
   }
 
+  // Reading starts at once (lines wait in readline's bounded buffer while the transaction begins),
+  // so an input that fails early fails the run like one that fails half-way: never a partial import.
+  let inputError: Error | null = null;
+  input.on('error', (err: Error) => {
+    inputError = err;
+  });
+  const rl = createInterface({ input, crlfDelay: Infinity });
+  const rawLines = rl[Symbol.asyncIterator]();
   try {
     await db.transaction().execute(async (trx) => {
       await sql`create temporary table history_import_refs (order_id text primary key, customer_ref text not null, line_no integer not null)`.execute(trx);
-      const rl = createInterface({ input, crlfDelay: Infinity });
-      for await (const raw of rl) {
+      if (inputError) throw inputError;
+      for await (const raw of { [Symbol.asyncIterator]: () => rawLines }) {
         const lineNo = ++report.lines;
         const text = lineNo === 1 ? raw.replace(/^\uFEFF/, '') : raw;
         if (text.trim() === '') continue;
@@ -328,6 +336,7 @@ export async function importHistory(db: Db, input: Readable, opts: ImportOptions
           opts.onProgress?.(report);
         }
       }
+      if (inputError) throw inputError;
       await flushCustomers(trx);
       await flushOrders(trx);
       await resolveLateReferences(trx);
@@ -337,6 +346,8 @@ export async function importHistory(db: Db, input: Readable, opts: ImportOptions
     report.committed = true;
   } catch (err) {
     if (!(err instanceof Rollback)) throw err;
+  } finally {
+    rl.close();
   }
   return report;
 }

@@ -1,10 +1,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { LABEL_CSV_HEADER, labelCsvRow, type CatalogRequestFilter } from '../catalog-requests/service.js';
+import { staffCatalogRequestSchema } from '../catalog-requests/form.js';
+import { consentText, LABEL_CSV_HEADER, labelCsvRow, type CatalogRequestFilter } from '../catalog-requests/service.js';
 import { toCsv } from '../shared/csv.js';
 import { jstDate } from '../shared/time.js';
 import { parseForm, text } from '../shared/validation.js';
-import { CatalogRequestsPage, type ListValues } from './catalog-requests-views.js';
+import { emptyForm } from './catalog-views.js';
+import { CatalogRequestEntryPage, CatalogRequestsPage, type ListValues } from './catalog-requests-views.js';
 import type { AdminRouteModule } from './plugin.js';
 import type { StaffIdentity } from './sessions.js';
 
@@ -122,5 +124,35 @@ export const catalogRequestAdminRoutes: AdminRouteModule = (app, pages) => {
       .header('content-disposition', `attachment; filename="catalog-labels-${jstDate().replace(/-/g, '')}.csv"`)
       .header('x-content-type-options', 'nosniff')
       .send(csv);
+  });
+
+  // Requests by phone, FAX or postcard, typed in by staff (the storefront form's per-IP limit
+  // would stop a morning's postcards, and the consent is confirmed by staff, not ticked by the requester).
+  const entryPage = async (req: FastifyRequest, reply: FastifyReply, state = emptyForm(), status = 200) => {
+    const shop = (await services.settings.get()).shop;
+    return pages.render(req, reply, 'カタログ請求の入力', (c) => <CatalogRequestEntryPage c={c} state={state} consent={consentText(shop.name, 'ja')} />, status);
+  };
+
+  app.get('/catalog-requests/new', async (req, reply) => {
+    if (!(await pages.require(req, reply, ROLES))) return reply;
+    return entryPage(req, reply);
+  });
+
+  app.post('/catalog-requests/new', async (req, reply) => {
+    const staff = await pages.require(req, reply, ROLES);
+    if (!staff) return reply;
+    const parsed = parseForm(staffCatalogRequestSchema, req.body);
+    if (!parsed.ok) {
+      const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
+      const values = Object.fromEntries(Object.entries(body).filter(([k, v]) => k !== '_csrf' && typeof v === 'string').map(([k, v]) => [k, (v as string).slice(0, 300)]));
+      return entryPage(req, reply, { values, errors: parsed.errors }, 422);
+    }
+    const d = parsed.data;
+    const row = await requests.create({
+      name: d.name, kana: d.kana, postalCode: d.postal, prefecture: d.prefecture, address1: d.address1, address2: d.address2,
+      email: d.email, phone: d.phone, lang: 'ja', channel: d.channel, enteredBy: staff.id,
+    });
+    await services.audit.append({ actor: actorOf(staff), action: 'catalog_request.enter', target: row.id, detail: { channel: d.channel } });
+    return reply.redirect(`${pages.base}/catalog-requests?q=${row.id}`, 303);
   });
 };

@@ -1,5 +1,7 @@
 import type { CatalogRequestTable } from '../catalog-requests/tables.js';
 import { formatInstantJa } from '../shared/time.js';
+import { PREFECTURES } from '../shared/jp.js';
+import { Checkbox, FormErrors, Input, SelectField, type FormState } from './catalog-views.js';
 import { Csrf, Notice } from './components.js';
 import type { AdminCtx } from './layout.js';
 import { query } from './orders-views.js';
@@ -49,6 +51,7 @@ export function CatalogRequestsPage(props: {
       <p>
         {props.total}件{props.total > 0 ? `（${props.page} / ${props.pages}ページ）` : ''}
         {' '}<a class="btn secondary" href={`${c.base}/catalog-requests/labels.csv${query(filter)}`}>この条件の宛名ラベルCSV</a>
+        {' '}<a class="btn secondary" href={`${c.base}/catalog-requests/new`}>電話・FAX・はがきの請求を入力</a>
       </p>
       {rows.length > 0 ? (
         <form method="post" action={`${c.base}/catalog-requests/mark-sent`} id="bulk">
@@ -106,5 +109,39 @@ export function CatalogRequestsPage(props: {
         </nav>
       ) : null}
     </>
+  );
+}
+
+const ENTRY_CHANNELS = [
+  { value: 'phone', label: '電話' },
+  { value: 'fax', label: 'FAX' },
+  { value: 'postcard', label: 'はがき' },
+  { value: 'other', label: 'その他' },
+] as const;
+
+/** A catalog request taken by phone, FAX or postcard, typed in by staff. */
+export function CatalogRequestEntryPage(props: { c: AdminCtx; state: FormState; consent: string[] }) {
+  const { c, state } = props;
+  const prefs = PREFECTURES.map((p) => ({ value: p, label: p }));
+  return (
+    <section class="panel">
+      <p class="hint">電話・FAX・はがきで受けたカタログ請求を入力します。ご本人が書いた内容のとおりに入力してください。</p>
+      <form method="post" action={`${c.base}/catalog-requests/new`} novalidate>
+        <Csrf c={c} />
+        <FormErrors errors={state.errors} />
+        <SelectField name="channel" label="受付経路" required options={ENTRY_CHANNELS} blank="選択してください" state={state} />
+        <Input name="name" label="氏名" required maxLength={60} state={state} />
+        <Input name="kana" label="フリガナ" maxLength={60} state={state} />
+        <Input name="postal" label="郵便番号" required maxLength={10} inputMode="numeric" state={state} />
+        <SelectField name="prefecture" label="都道府県" required options={prefs} blank="選択してください" state={state} />
+        <Input name="address1" label="住所1（市区町村・番地）" required maxLength={100} state={state} />
+        <Input name="address2" label="住所2（建物名・部屋番号）" maxLength={100} state={state} />
+        <Input name="phone" label="電話番号" maxLength={20} inputMode="tel" state={state} />
+        <Input name="email" label="メールアドレス" type="email" maxLength={254} state={state} />
+        <div class="notice">{props.consent.map((line) => <p>{line}</p>)}</div>
+        <Checkbox name="consent" label="上記の利用目的と保管期間をご本人に伝え、同意を得ました（はがき・FAXは記載の同意欄で確認）" state={state} />
+        <button type="submit" class="btn">登録する</button>
+      </form>
+    </section>
   );
 }

@@ -32,3 +32,16 @@ export const catalogRequestSchema = z
   .strict();
 
 export type CatalogRequestForm = z.output<typeof catalogRequestSchema>;
+
+/**
+ * A request taken by staff (phone, FAX, postcard): the same fields, the channel, and the staff
+ * member's confirmation that the requester agreed to the purpose and retention (read out or on
+ * the card) instead of ticking the box themselves.
+ */
+export const staffCatalogRequestSchema = catalogRequestSchema
+  .omit({ consent: true })
+  .extend({
+    channel: z.enum(['phone', 'fax', 'postcard', 'other'], { error: '受付経路を選択してください。' }),
+    consent: z.literal('1', { error: 'ご本人に利用目的（カタログの送付）と保管期間を伝え、同意を得たことを確認してください。' }),
+  })
+  .strict();

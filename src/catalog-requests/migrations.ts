@@ -25,4 +25,10 @@ export const migrations: Migrations = {
       await db.schema.createIndex('catalog_requests_status_idx').on('catalog_requests').columns(['status', 'created_at']).execute();
     },
   },
+  '0111_catalog_request_channel': {
+    async up(db: MigrationDb) {
+      await db.schema.alterTable('catalog_requests').addColumn('channel', 'text', (c) => c.notNull().defaultTo('web')).execute();
+      await db.schema.alterTable('catalog_requests').addColumn('entered_by', 'text').execute();
+    },
+  },
 };

@@ -40,6 +40,9 @@ export interface CatalogRequestInput {
   email: string | null;
   phone: string | null;
   lang: 'ja' | 'en';
+  /** Staff entry (a request by phone, FAX or postcard): the channel and who typed it in. */
+  channel?: 'web' | 'phone' | 'fax' | 'postcard' | 'other';
+  enteredBy?: string | null;
 }
 
 export interface CatalogRequestFilter {
@@ -87,6 +90,8 @@ export class CatalogRequestService {
       status: 'new',
       sent_at: null,
       sent_by: null,
+      channel: input.channel ?? 'web',
+      entered_by: input.enteredBy ?? null,
       created_at: nowIso(),
     };
     await db.insertInto('catalog_requests').values(row).execute();

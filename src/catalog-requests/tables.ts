@@ -21,5 +21,9 @@ export interface CatalogRequestTable {
   /** When staff marked the catalog as posted, and who. */
   sent_at: string | null;
   sent_by: string | null;
+  /** web (the storefront form), or how staff took it: phone, fax, postcard, other. */
+  channel: string;
+  /** The staff member who typed it in (null for the storefront form). */
+  entered_by: string | null;
   created_at: string;
 }

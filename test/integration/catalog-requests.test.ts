@@ -203,6 +203,32 @@ for (const { dialect, skip } of DIALECTS) {
         assert.equal((await staff.get(`${A}/catalog-requests?x=1`)).status, 400);
       });
 
+      test('staff type in requests taken by phone, FAX or postcard: consent confirmed by staff, channel and staff recorded, no per-IP limit', async () => {
+        const form = { channel: 'postcard', name: 'はがき 花子', kana: 'はがき はなこ', postal: '９８０−０８１１', prefecture: '宮城県', address1: '仙台市青葉区一番町1-1', address2: '', phone: '022-111-2222', email: '' };
+        const page = await staff.get(`${A}/catalog-requests/new`);
+        assert.equal(page.status, 200);
+        assert.match(page.html, /保管期間/);
+        const before = (await db().selectFrom('catalog_requests').select('id').execute()).length;
+        const refused = await staff.post(`${A}/catalog-requests/new`, { ...form, channel: 'telepathy' });
+        assert.equal(refused.status, 422);
+        assert.match(refused.html, /受付経路を選択してください/);
+        assert.match(refused.html, /同意を得たことを確認してください/);
+        assert.match(refused.html, /はがき 花子/, 'keeps what was typed');
+        assert.equal((await db().selectFrom('catalog_requests').select('id').execute()).length, before);
+        for (let i = 0; i <= REQUESTS_PER_IP_PER_HOUR; i++) {
+          const done = await staff.post(`${A}/catalog-requests/new`, { ...form, name: `はがき 花子${i}`, consent: '1' });
+          assert.equal(done.status, 200);
+          assert.match(done.url, /catalog-requests\?q=crq_/);
+          assert.ok(done.html.includes(`はがき 花子${i}`));
+        }
+        const row = await db().selectFrom('catalog_requests').selectAll().where('name', '=', 'はがき 花子0').executeTakeFirstOrThrow();
+        assert.deepEqual([row.channel, row.postal_code, row.kana, row.status], ['postcard', '980-0811', 'ハガキ ハナコ', 'new']);
+        assert.match(row.entered_by ?? '', /^stf_/);
+        const audit = await db().selectFrom('audit_log').selectAll().where('action', '=', 'catalog_request.enter').where('target', '=', row.id).executeTakeFirstOrThrow();
+        assert.equal(audit.actor, `staff:${email}`);
+        await db().deleteFrom('catalog_requests').where('name', 'like', 'はがき 花子%').execute();
+      });
+
       test('search by name without spaces, kana in hiragana, phone digits and postal code; paging', async () => {
         const search = async (q: string) => listed((await staff.get(`${A}/catalog-requests?q=${encodeURIComponent(q)}`)).html);
         assert.deepEqual(await search('ラベル太郎'), ['label']);

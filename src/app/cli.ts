@@ -4,6 +4,7 @@ import { seedDemoCatalog } from '../catalog/demo.js';
 import { openDatabase } from '../db/index.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { z } from 'zod';
 import { AuditLog } from '../admin/audit.js';
@@ -11,6 +12,9 @@ import { StaffService } from '../admin/staff-service.js';
 import { field } from '../shared/validation.js';
 import { createServices } from './services.js';
 import { integrityCommand, releaseCommand } from '../integrity/cli.js';
+import { monitorCommand } from '../integrity/monitor/cli.js';
+import { startMonitor } from '../integrity/monitor/loop.js';
+import { shopMonitorToken } from '../integrity/monitor/identity.js';
 import { loadConfig, type Config } from './config.js';
 import { startShop } from './main.js';
 
@@ -37,6 +41,9 @@ Commands:
                Signed release manifest of every file the shop runs (docs/integrity.md)
   integrity check | accept-settings
                Re-verify files, release, settings fingerprint and audit chain now
+  monitor [--once] [--url URL] | monitor token
+               Walk the buyer path in headless Chromium every MONITOR_INTERVAL_SECONDS and
+               report to the shop (runs on any host with MONITOR_SHOP_URL + MONITOR_TOKEN)
   help         Show this help
 
 Configuration comes from environment variables; see README.md.`;
@@ -75,6 +82,14 @@ export async function main(argv: string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
   // Before loading the shop's configuration: a build machine signs releases without a data directory.
   if (command === 'release') return releaseCommand(rest, { releasePublicKeyFile: process.env.MAMORI_RELEASE_PUBLIC_KEY_FILE });
+  // On a monitor host there is no shop configuration: the shop URL and the token are enough.
+  if (command === 'monitor') {
+    const remote = Boolean(process.env.MONITOR_TOKEN && process.env.MONITOR_SHOP_URL);
+    return monitorCommand(rest, remote && rest[0] !== 'token' ? null : () => {
+      const c = loadConfig();
+      return { url: c.monitor.shopUrl ?? c.publicUrl, token: shopMonitorToken(c.monitor.token, c.secrets.cookieSecret) };
+    });
+  }
   const config = loadConfig();
   switch (command) {
     case 'start': {
@@ -84,7 +99,19 @@ export async function main(argv: string[]): Promise<number> {
       console.log(`Mamori is running: ${config.publicUrl}  (database: ${shop.services.handle.dialect}, data: ${config.dataDir})`);
       if (psp) console.log(`Sandbox payment provider: ${psp.publicUrl}  (test cards: docs/payments.md)`);
       if (!config.smtpUrl) console.log(`Mail is written to ${join(config.dataDir, 'mail')} (set SMTP_URL to send it).`);
+      // Layer 3 of issue #5 in this process, when a Chromium is there (MONITOR=0 turns it off).
+      const monitor = config.monitor.enabled && config.workers && existsSync(config.monitor.chromiumPath)
+        ? await startMonitor({
+          shopUrl: config.monitor.shopUrl ?? shop.url, token: shop.services.monitorToken, intervalSeconds: config.monitor.intervalSeconds,
+          chromiumPath: config.monitor.chromiumPath, productPath: config.monitor.productPath, logger: shop.app.log,
+        }).catch((err: unknown) => {
+          console.log(`External monitor not started: ${err instanceof Error ? err.message : String(err)}`);
+          return null;
+        })
+        : null;
+      if (monitor) console.log(`External monitor: walking the buyer path every ${config.monitor.intervalSeconds} s (approve its baseline on the admin security page).`);
       onShutdown(async () => {
+        await monitor?.stop();
         await shop.stop();
         await psp?.close();
       });

@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { loadIntegrityConfig, type IntegrityConfig } from '../integrity/config.js';
+import { loadMonitorConfig, type MonitorConfig } from '../integrity/monitor/config.js';
 
 /**
  * The one configuration object, read once at start from the environment.
@@ -38,6 +39,8 @@ export interface Config {
     maxFailedLogins: number;
   };
   integrity: IntegrityConfig;
+  /** The external headless-browser monitor (Layer 3 of issue #5). */
+  monitor: MonitorConfig;
   /** Card-testing defences (see docs/payments.md). */
   cardLimits: { windowMinutes: number; perIp: number; perSession: number; perEmail: number; declineBurst: { count: number; minutes: number } };
 }
@@ -122,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       maxFailedLogins: e.ADMIN_MAX_FAILED_LOGINS,
     },
     integrity: loadIntegrityConfig(env),
+    monitor: loadMonitorConfig(env),
     cardLimits: {
       windowMinutes: e.CARD_ATTEMPTS_WINDOW_MINUTES,
       perIp: e.CARD_ATTEMPTS_PER_IP,

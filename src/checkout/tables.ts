@@ -50,6 +50,8 @@ export interface OrderTable {
   access_token_hash: string;
   /** 1 once the reserved stock was given back (payment failed, expired or order cancelled). */
   stock_released: number;
+  /** 1 for an order the external monitor placed (never paid, never shipped, not a sale). */
+  is_monitor?: number;
   placed_at: string;
   updated_at: string;
 }

@@ -5,6 +5,7 @@ import type { BankTransferReceiptTable, OrderNoteTable, OrderShipmentTable } fro
 import type { CustomerAddressTable, CustomerTable, CustomerTokenTable, SessionTable } from '../customers/tables.js';
 import type { OutboxTable } from '../notify/tables.js';
 import type { CspReportTable, IntegrityAlertSourceTable, IntegrityFingerprintTable } from '../integrity/tables.js';
+import type { MonitorBaselineTable, MonitorRunTable } from '../integrity/tables.js';
 import type { CardPaymentSwitchTable, PaymentEventTable, PaymentTable } from '../payments/tables.js';
 import type { AlertTable } from '../alerts/tables.js';
 import type { AuditLogTable, StaffLoginTable, StaffSessionTable, StaffTable } from '../admin/tables.js';
@@ -44,4 +45,6 @@ export interface Database {
   integrity_fingerprints: IntegrityFingerprintTable;
   csp_reports: CspReportTable;
   integrity_alert_sources: IntegrityAlertSourceTable;
+  monitor_runs: MonitorRunTable;
+  monitor_baselines: MonitorBaselineTable;
 }

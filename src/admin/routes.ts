@@ -5,6 +5,7 @@ import { customerAdminRoutes } from './customers-routes.js';
 import { dashboardRoutes } from './dashboard-routes.js';
 import { orderRoutes } from './orders-routes.js';
 import { securityRoutes } from './security-routes.js';
+import { monitorAdminRoutes } from './monitor-routes.js';
 import { settingsAdminRoutes } from './settings-routes.js';
 import { staffRoutes } from './staff-routes.js';
 
@@ -18,4 +19,5 @@ export const ADMIN_MODULES: AdminRouteModule[] = [
   settingsAdminRoutes,
   securityRoutes,
   staffRoutes,
+  monitorAdminRoutes,
 ];

@@ -50,7 +50,7 @@ async function startProxy(target: string): Promise<{ url: string; tamper: Tamper
         if (typeof v === 'string' && !['host', 'connection', 'accept-encoding', 'content-length'].includes(k)) headers[k] = v;
       }
       const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await readBody(req);
-      const upstream = await fetch(`${target}${req.url ?? '/'}`, { method: req.method, headers, body, redirect: 'manual' });
+      const upstream = await fetch(`${target}${req.url ?? '/'}`, { method: req.method, headers, body: body ? new Uint8Array(body) : undefined, redirect: 'manual' });
       let buf = Buffer.from(await upstream.arrayBuffer());
       const drop = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'connection', 'keep-alive', 'set-cookie', ...(state.tamper.dropHeaders?.(path) ?? [])]);
       const out: Record<string, string | string[]> = {};
@@ -121,7 +121,8 @@ for (const { dialect, skip } of DIALECTS) {
     /** One walk through the proxy, reported to the shop (through the proxy too, as a remote monitor would). */
     const walk = async () => {
       const t0 = Date.now();
-      const observation = await walkBuyerPath(browser, { shopUrl: proxy.url, token, productPath: '/products/fukamushi-sencha' });
+      const observation = await walkBuyerPath(browser, { shopUrl: proxy.url, token, productPath: '/products/fukamushi-sencha', trace: process.env.MONITOR_TEST_TIMES ? (p) => console.log(`  ${Date.now() - t0} ms ${p}`) : undefined });
+      if (process.env.MONITOR_TEST_TIMES) console.log(`  ${Date.now() - t0} ms walked`, observation.error, JSON.stringify(observation.steps.map((s) => s.blocked)));
       const result = await postObservation(proxy.url, token, observation);
       assert.ok(result);
       if (process.env.MONITOR_TEST_TIMES) console.log(`walk: ${Date.now() - t0} ms`);

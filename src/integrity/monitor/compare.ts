@@ -132,7 +132,8 @@ export function compareCsp(before: string | undefined, after: string | undefined
     if (!now) {
       const fallback = FALLBACK[name];
       const inherited = fallback ? a.get(fallback) ?? (FALLBACK[fallback] ? a.get(FALLBACK[fallback]) : undefined) : undefined;
-      if (inherited && [...inherited].every((s) => sources.has(s))) continue;
+      // Covered by its fallback directive, allowing nothing the removed one did not ('none' allows nothing).
+      if (inherited && [...inherited].every((s) => sources.has(s) || s === "'none'")) continue;
       loosened.push(`${name} removed (was: ${[...sources].join(' ') || '(no value)'})`);
       continue;
     }

@@ -17,6 +17,8 @@ export interface WalkOptions {
   productPath?: string | null;
   /** Per navigation or action. */
   timeoutMs?: number;
+  /** Told each phase as it starts (diagnostics). */
+  trace?: (phase: string) => void;
 }
 
 interface Collector {
@@ -126,13 +128,16 @@ export async function walkBuyerPath(browser: Browser, opts: WalkOptions): Promis
 
   /** Starts recording a new step: requests from here on are this step's. */
   const begin = (step: StepName | null) => {
+    opts.trace?.(`begin ${step ?? '-'}`);
     current = { step, requestOrigins: new Set(), doc: null };
   };
   /** Records the page as it is now under the current step. */
   const snapshot = async (): Promise<StepFact> => {
+    opts.trace?.(`snapshot ${current.step ?? '-'}`);
     await page.waitForLoadState('load');
     await page.waitForLoadState('networkidle', { timeout: 3000 }).catch(() => undefined);
     await settle();
+    opts.trace?.('evaluate');
     const dom = (await page.evaluate(SNAPSHOT(violationsKey))) as DomSnapshot;
     await settle();
     const url = new URL(page.url());
@@ -158,6 +163,18 @@ export async function walkBuyerPath(browser: Browser, opts: WalkOptions): Promis
     steps.push(fact);
     return fact;
   };
+
+  /** The CSP's form-action refused the submission itself (nothing navigates): polls the recorded violations. */
+  const formActionRefused = async (): Promise<{ url: string; reason: string } | null> => {
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 250));
+      if (navigated) return null;
+      const v = (await page.evaluate(`(window[${JSON.stringify(violationsKey)}] || (() => []))()`).catch(() => [])) as { directive: string; uri: string }[];
+      const refused = v.find((x) => x.directive === 'form-action');
+      if (refused) return { url: refused.uri, reason: 'refused by the CSP form-action' };
+    }
+  };
+  let navigated = false;
 
   const identity = monitorIdentity(opts.token);
   try {
@@ -222,8 +239,28 @@ export async function walkBuyerPath(browser: Browser, opts: WalkOptions): Promis
     // 5. Placing the order leads to the provider; the monitor stops on its page.
     begin('interstitial');
     afterConfirm = true;
-    await page.locator('form:has(input[name="checkout_token"]) button[type="submit"]').first().click();
-    await page.waitForURL((u) => u.origin !== shopOrigin || u.pathname !== '/checkout/confirm');
+    // A navigation the browser refuses (a redirect outside the CSP's form-action, an unknown host)
+    // ends here at once instead of after the timeout: where it tried to go is the finding.
+    const failed = new Promise<{ url: string; reason: string }>((resolve) => {
+      page.on('requestfailed', (r) => {
+        if (r.isNavigationRequest() && r.frame() === page.mainFrame()) resolve({ url: r.url(), reason: r.failure()?.errorText ?? 'failed' });
+      });
+    });
+    await page.locator('form:has(input[name="checkout_token"]) button[type="submit"]').first().click({ noWaitAfter: true });
+    const outcome = await Promise.race([
+      page.waitForURL((u) => u.origin !== shopOrigin || u.pathname !== '/checkout/confirm').then(() => {
+        navigated = true;
+        return null;
+      }),
+      failed,
+      formActionRefused(),
+    ]);
+    navigated = true;
+    if (outcome) {
+      const origin = originOf(outcome.url);
+      if (origin !== shopOrigin) providerOrigin = origin;
+      throw new Error(`placing the order led to ${normaliseUrl(outcome.url)}, which the browser did not open (${outcome.reason})`);
+    }
     await page.waitForLoadState('load');
     if (new URL(page.url()).origin === shopOrigin) {
       // A page of the shop between the confirmation and the provider: a fake payment form looks like this.
@@ -239,6 +276,7 @@ export async function walkBuyerPath(browser: Browser, opts: WalkOptions): Promis
   return finish();
 
   async function finish(): Promise<Observation> {
+    opts.trace?.('finish');
     await settle().catch(() => undefined);
     await context.close().catch(() => undefined);
     return { version: 1, startedAt, finishedAt: new Date().toISOString(), shopOrigin, cardUnavailable, error, steps, redirects, providerOrigin };

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { OrderAdminService } from '../../src/checkout/admin-service.js';
@@ -10,6 +10,7 @@ import { installAlertResponse } from '../../src/integrity/response.js';
 import { signedInStaff, freshCode } from '../helpers/admin.js';
 import { Client } from '../helpers/browser-client.js';
 import { DIALECTS, startTestShop, type TestShop } from '../helpers/shop.js';
+import { startTamperProxy as startProxy } from '../helpers/tamper-proxy.js';
 import { launchBrowser, skip as noChromium, type BrowserHandle } from '../e2e/helpers.js';
 
 /**
@@ -23,67 +24,6 @@ import { launchBrowser, skip as noChromium, type BrowserHandle } from '../e2e/he
 
 /** The secret `signedInStaff` enrols every test account with. */
 const HELPER_SECRET = 'JBSWY3DPEHPK3PXP';
-
-interface Tamper {
-  /** Rewrites the HTML of a page (by path). */
-  html?: (path: string, html: string) => string;
-  /** Drops these response headers on these paths. */
-  dropHeaders?: (path: string) => string[];
-  /** Rewrites a redirect target. */
-  location?: (path: string, location: string) => string;
-}
-
-/** A pass-through proxy to the shop whose responses can be tampered with. */
-async function startProxy(target: string): Promise<{ url: string; tamper: Tamper; close(): Promise<void> }> {
-  const state: { tamper: Tamper } = { tamper: {} };
-  const readBody = (req: IncomingMessage) => new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-  const server: Server = createServer((req, res) => {
-    void (async () => {
-      const path = (req.url ?? '/').split('?')[0]!;
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) {
-        if (typeof v === 'string' && !['host', 'connection', 'accept-encoding', 'content-length'].includes(k)) headers[k] = v;
-      }
-      const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await readBody(req);
-      const upstream = await fetch(`${target}${req.url ?? '/'}`, { method: req.method, headers, body: body ? new Uint8Array(body) : undefined, redirect: 'manual' });
-      let buf = Buffer.from(await upstream.arrayBuffer());
-      const drop = new Set(['content-length', 'content-encoding', 'transfer-encoding', 'connection', 'keep-alive', 'set-cookie', ...(state.tamper.dropHeaders?.(path) ?? [])]);
-      const out: Record<string, string | string[]> = {};
-      upstream.headers.forEach((v, k) => {
-        if (!drop.has(k)) out[k] = v;
-      });
-      const cookies = upstream.headers.getSetCookie();
-      if (cookies.length) out['set-cookie'] = cookies;
-      if (typeof out.location === 'string' && state.tamper.location) out.location = state.tamper.location(path, out.location);
-      if (state.tamper.html && String(out['content-type'] ?? '').startsWith('text/html')) buf = Buffer.from(state.tamper.html(path, buf.toString('utf8')));
-      res.writeHead(upstream.status, out);
-      res.end(buf);
-    })().catch((err: unknown) => {
-      res.writeHead(502).end(String(err));
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    get tamper() {
-      return state.tamper;
-    },
-    set tamper(t: Tamper) {
-      state.tamper = t;
-    },
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
-}
 
 for (const { dialect, skip } of DIALECTS) {
   describe(`external monitor (Chromium) on ${dialect}`, { skip: skip || noChromium }, () => {

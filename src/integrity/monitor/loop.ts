@@ -98,14 +98,17 @@ export async function createMonitor(opts: MonitorOptions): Promise<MonitorHandle
     }
   };
 
+  // Walks start every interval (fixed rate); a walk longer than the interval is followed at once by
+  // the next, so a change is seen within two intervals whenever a walk fits in one.
   const tick = () => {
     if (stopped) return;
+    const started = Date.now();
     running = runOnce().catch((err: unknown) => {
       log.error({ error: err instanceof Error ? err.message : String(err) }, 'monitor: walk failed');
       return null;
     }).finally(() => {
       running = null;
-      if (!stopped) timer = setTimeout(tick, opts.intervalSeconds * 1000);
+      if (!stopped) timer = setTimeout(tick, Math.max(0, opts.intervalSeconds * 1000 - (Date.now() - started)));
     });
   };
 

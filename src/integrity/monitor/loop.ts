@@ -85,6 +85,8 @@ export async function createMonitor(opts: MonitorOptions): Promise<MonitorHandle
     const b = await getBrowser();
     walks++;
     const observation = await walkBuyerPath(b, { shopUrl: opts.shopUrl, token: opts.token, productPath: opts.productPath ?? null });
+    // A walk cut short by stopping (shutdown closes the browser) is not a finding.
+    if (stopped) return { observation, result: null, postError: 'monitor stopped' };
     try {
       const result = await postObservation(opts.shopUrl, opts.token, observation);
       const serious = result?.differences.filter((d) => d.severity === 'critical') ?? [];

@@ -107,7 +107,11 @@ for (const { dialect, skip } of DIALECTS) {
       const admin = new OrderAdminService(db(), services().orders, services().payments, services().settings, services().audit);
       assert.equal((await admin.search({ status: null, payment: null, from: null, to: null, q: null }, 1, 50)).total, 0);
       assert.equal((await admin.forExport({ status: null, payment: null, from: null, to: null, q: null }, { shippable: false })).length, 0);
+      // Even a monitor order that looked paid would not count as a sale.
+      await db().updateTable('orders').set({ status: 'paid', payment_status: 'paid' }).where('is_monitor', '=', 1).execute();
       assert.equal((await admin.todayStats()).count, 0);
+      assert.equal((await admin.salesByDay(7)).reduce((n, d) => n + d.count, 0), 0);
+      await db().updateTable('orders').set({ status: 'cancelled', payment_status: 'cancelled' }).where('is_monitor', '=', 1).execute();
       assert.equal((await services().killSwitch.isSuspended()), false);
 
       // The admin page says there is no approved baseline.

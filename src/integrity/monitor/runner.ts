@@ -165,14 +165,17 @@ export async function walkBuyerPath(browser: Browser, opts: WalkOptions): Promis
   };
 
   /** The CSP's form-action refused the submission itself (nothing navigates): polls the recorded violations. */
-  const formActionRefused = async (): Promise<{ url: string; reason: string } | null> => {
-    for (;;) {
+  const formActionRefused = async (): Promise<{ url: string; reason: string }> => {
+    const deadline = Date.now() + timeout;
+    while (Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 250));
-      if (navigated) return null;
+      if (navigated) return new Promise<never>(() => undefined);
       const v = (await page.evaluate(`(window[${JSON.stringify(violationsKey)}] || (() => []))()`).catch(() => [])) as { directive: string; uri: string }[];
       const refused = v.find((x) => x.directive === 'form-action');
       if (refused) return { url: refused.uri, reason: 'refused by the CSP form-action' };
     }
+    // Past the timeout the navigation wait has failed already: this racer never wins.
+    return new Promise<never>(() => undefined);
   };
   let navigated = false;
 
@@ -247,15 +250,16 @@ export async function walkBuyerPath(browser: Browser, opts: WalkOptions): Promis
       });
     });
     await page.locator('form:has(input[name="checkout_token"]) button[type="submit"]').first().click({ noWaitAfter: true });
-    const outcome = await Promise.race([
-      page.waitForURL((u) => u.origin !== shopOrigin || u.pathname !== '/checkout/confirm').then(() => {
-        navigated = true;
-        return null;
-      }),
-      failed,
-      formActionRefused(),
-    ]);
-    navigated = true;
+    let outcome: { url: string; reason: string } | null;
+    try {
+      outcome = await Promise.race([
+        page.waitForURL((u) => u.origin !== shopOrigin || u.pathname !== '/checkout/confirm').then(() => null),
+        failed,
+        formActionRefused(),
+      ]);
+    } finally {
+      navigated = true; // ends the polling, whichever way the race went
+    }
     if (outcome) {
       const origin = originOf(outcome.url);
       if (origin !== shopOrigin) providerOrigin = origin;

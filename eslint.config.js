@@ -15,7 +15,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bin/**', 'bench/**', 'src/**/cli.ts', 'test/**', '.ci/**'],
+    files: ['bin/**', 'bench/**', 'src/**/cli.ts', 'test/**', '.ci/**', 'drills/**'],
     rules: { 'no-console': 'off' },
   },
   {

@@ -6,6 +6,7 @@ import { dashboardRoutes } from './dashboard-routes.js';
 import { orderRoutes } from './orders-routes.js';
 import { orderEntryRoutes } from './order-entry-routes.js';
 import { securityRoutes } from './security-routes.js';
+import { monitorAdminRoutes } from './monitor-routes.js';
 import { settingsAdminRoutes } from './settings-routes.js';
 import { staffRoutes } from './staff-routes.js';
 import { incidentAdminRoutes } from '../incidents/admin-routes.js';
@@ -26,4 +27,5 @@ export const ADMIN_MODULES: AdminRouteModule[] = [
   catalogRequestAdminRoutes,
   paperRoutes,
   orderEntryRoutes,
+  monitorAdminRoutes,
 ];

@@ -124,6 +124,7 @@ function SecurityPage(props: { c: AdminCtx; alerts: AlertTable[]; card: CardStat
           </details>
         ) : null}
       </section>
+      <p><a href={`${c.base}/security/monitor`}>外部監視（ヘッドレスブラウザ）の基準と最新の結果</a></p>
       <section class="panel" aria-labelledby="alerts-h">
         <h2 id="alerts-h">未対応のアラート（{props.alerts.length}件）</h2>
         {props.alerts.length === 0 ? <p>未対応のアラートはありません。</p> : (

@@ -4,6 +4,7 @@ import { seedDemoCatalog } from '../catalog/demo.js';
 import { openDatabase } from '../db/index.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { z } from 'zod';
 import { AuditLog } from '../admin/audit.js';
@@ -14,6 +15,9 @@ import { integrityCommand, releaseCommand } from '../integrity/cli.js';
 import { backupCommand } from '../privacy/cli.js';
 import { noticesCommand, NOTICES_HELP } from '../incidents/notices/cli.js';
 import { demoHistoryCommand, exportCommand, importCommand, incidentCommand, INCIDENT_HELP } from '../incidents/cli.js';
+import { monitorCommand } from '../integrity/monitor/cli.js';
+import { startMonitor } from '../integrity/monitor/loop.js';
+import { shopMonitorToken } from '../integrity/monitor/identity.js';
 import { loadConfig, type Config } from './config.js';
 import { startShop } from './main.js';
 
@@ -44,6 +48,9 @@ Commands:
                Encrypted, checksummed backups (docs/privacy.md)
 ${INCIDENT_HELP}
 ${NOTICES_HELP}
+  monitor [--once] [--url URL] | monitor token
+               Walk the buyer path in headless Chromium every MONITOR_INTERVAL_SECONDS and
+               report to the shop (runs on any host with MONITOR_SHOP_URL + MONITOR_TOKEN)
   help         Show this help
 
 Configuration comes from environment variables; see README.md.`;
@@ -84,6 +91,14 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'release') return releaseCommand(rest, { releasePublicKeyFile: process.env.MAMORI_RELEASE_PUBLIC_KEY_FILE });
   // Generating a demo history needs no shop.
   if (command === 'demo' && rest[0] === 'history') return demoHistoryCommand(rest.slice(1));
+  // On a monitor host there is no shop configuration: the shop URL and the token are enough.
+  if (command === 'monitor') {
+    const remote = Boolean(process.env.MONITOR_TOKEN && process.env.MONITOR_SHOP_URL);
+    return monitorCommand(rest, remote && rest[0] !== 'token' ? null : () => {
+      const c = loadConfig();
+      return { url: c.monitor.shopUrl ?? c.publicUrl, token: shopMonitorToken(c.monitor.token, c.secrets.cookieSecret) };
+    });
+  }
   const config = loadConfig();
   switch (command) {
     case 'start': {
@@ -93,7 +108,19 @@ export async function main(argv: string[]): Promise<number> {
       console.log(`Mamori is running: ${config.publicUrl}  (database: ${shop.services.handle.dialect}, data: ${config.dataDir})`);
       if (psp) console.log(`Sandbox payment provider: ${psp.publicUrl}  (test cards: docs/payments.md)`);
       if (!config.smtpUrl) console.log(`Mail is written to ${join(config.dataDir, 'mail')} (set SMTP_URL to send it).`);
+      // Layer 3 of issue #5 in this process, when a Chromium is there (MONITOR=0 turns it off).
+      const monitor = config.monitor.enabled && config.workers && existsSync(config.monitor.chromiumPath)
+        ? await startMonitor({
+          shopUrl: config.monitor.shopUrl ?? shop.url, token: shop.services.monitorToken, intervalSeconds: config.monitor.intervalSeconds,
+          chromiumPath: config.monitor.chromiumPath, productPath: config.monitor.productPath, logger: shop.app.log,
+        }).catch((err: unknown) => {
+          console.log(`External monitor not started: ${err instanceof Error ? err.message : String(err)}`);
+          return null;
+        })
+        : null;
+      if (monitor) console.log(`External monitor: walking the buyer path every ${config.monitor.intervalSeconds} s (approve its baseline on the admin security page).`);
       onShutdown(async () => {
+        await monitor?.stop();
         await shop.stop();
         await psp?.close();
       });

@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { loadIntegrityConfig, type IntegrityConfig } from '../integrity/config.js';
+import { loadMonitorConfig, type MonitorConfig } from '../integrity/monitor/config.js';
 
 /**
  * The one configuration object, read once at start from the environment.
@@ -45,6 +46,8 @@ export interface Config {
   masterKey: { value: string | null; file: string | null };
   /** Incident notices: e-mails per second handed to the mail server, letters per printed batch. */
   notices: { mailsPerSecond: number; lettersPerBatch: number };
+  /** The external headless-browser monitor (Layer 3 of issue #5). */
+  monitor: MonitorConfig;
   /** Card-testing defences (see docs/payments.md). */
   cardLimits: { windowMinutes: number; perIp: number; perSession: number; perEmail: number; declineBurst: { count: number; minutes: number } };
 }
@@ -135,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     integrity: loadIntegrityConfig(env),
     notices: { mailsPerSecond: e.NOTICE_MAILS_PER_SECOND, lettersPerBatch: e.NOTICE_LETTERS_PER_BATCH },
     masterKey: { value: e.MAMORI_MASTER_KEY ?? null, file: e.MAMORI_MASTER_KEY_FILE ? resolve(e.MAMORI_MASTER_KEY_FILE) : null },
+    monitor: loadMonitorConfig(env),
     cardLimits: {
       windowMinutes: e.CARD_ATTEMPTS_WINDOW_MINUTES,
       perIp: e.CARD_ATTEMPTS_PER_IP,

@@ -13,6 +13,7 @@ import { CardDataRefused, installPanTripwire } from '../payments/tripwire.js';
 import { legalRoutes } from '../settings/routes.js';
 import { registerAdmin } from '../admin/plugin.js';
 import { cspReportRoutes } from '../integrity/csp-reports.js';
+import { monitorRoutes } from '../integrity/monitor/routes.js';
 import { ADMIN_MODULES } from '../admin/routes.js';
 import { loadAssets, STATIC_DIR } from '../web/assets.js';
 import { CsrfError, installRequestContext } from '../web/context.js';
@@ -120,6 +121,7 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
   catalogRequestRoutes(app, { catalogRequests: services.catalogRequests, catalog: services.catalog, settings: services.settings, rateLimiter: services.rateLimiter, pages });
   registerAdmin(app, services, ADMIN_MODULES);
   cspReportRoutes(app, { db: services.handle.db, alerts: services.alerts, rateLimiter: services.rateLimiter, hashKey: config.secrets.cookieSecret, logger: app.log });
+  monitorRoutes(app, { monitor: services.monitor, token: services.monitorToken, rateLimiter: services.rateLimiter, hashKey: config.secrets.cookieSecret });
 
   return app;
 }

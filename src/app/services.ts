@@ -19,6 +19,8 @@ import { AuditLog } from '../admin/audit.js';
 import { fingerprintEnvironment, recordAuditedFingerprint, setFingerprintEnvironment } from '../integrity/fingerprint.js';
 import type { IntegrityRuntime } from '../integrity/index.js';
 import { StaffSessions } from '../admin/sessions.js';
+import { isMonitorEmail, shopMonitorToken } from '../integrity/monitor/identity.js';
+import { MonitorService } from '../integrity/monitor/service.js';
 import { SettingsService } from '../settings/service.js';
 import { RateLimiter } from '../shared/ratelimit.js';
 import { IncidentService, NO_SCOPE } from '../incidents/records/service.js';
@@ -48,6 +50,10 @@ export interface Services {
   incidents: IncidentService;
   scopeSnapshots: ScopeSnapshots;
   notices: NoticeService;
+  /** The external monitor's reports, baselines and approval (issue #5, Layer 3). */
+  monitor: MonitorService;
+  /** The monitor's credential (MONITOR_TOKEN, or derived from the shop's secret). */
+  monitorToken: string;
   mail: MailTransport;
   outbox: OutboxWorker;
   mediaDir: string;
@@ -66,7 +72,8 @@ export async function createServices(config: Config, opts: { provider?: PaymentP
   const sessions = new SessionService(db);
   const customers = new CustomerService(db, sessions, settings, config.publicUrl);
   const cart = new CartService(db, catalog);
-  const orders = new OrderService(db, cart, settings, customers, config.publicUrl, config.secrets.cookieSecret);
+  const monitorToken = shopMonitorToken(config.monitor.token, config.secrets.cookieSecret);
+  const orders = new OrderService(db, cart, settings, customers, config.publicUrl, config.secrets.cookieSecret, (email) => isMonitorEmail(monitorToken, email));
   const provider = opts.provider ?? createPaymentProvider(config);
   const alerts = new AlertService(db);
   const killSwitch = new CardKillSwitch(db);
@@ -99,6 +106,8 @@ export async function createServices(config: Config, opts: { provider?: PaymentP
     integrity: null,
     rateLimiter: new RateLimiter(db),
     incidents, scopeSnapshots, notices,
+    monitor: new MonitorService(db, { alerts, orders, payments, audit }),
+    monitorToken,
     mail, outbox,
     mediaDir: join(config.dataDir, 'media'),
     catalogRequests: new CatalogRequestService(db),

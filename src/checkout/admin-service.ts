@@ -164,7 +164,8 @@ const PHONE_NOISE: (readonly [string, string])[] = [
 ];
 
 function filterExpr(eb: ExpressionBuilder<Database, 'orders'>, f: OrderFilter, extra: Expression<SqlBool>[] = []): Expression<SqlBool> {
-  const and: Expression<SqlBool>[] = [...extra];
+  // The external monitor's orders are never sales: not listed, not exported.
+  const and: Expression<SqlBool>[] = [eb('is_monitor', '=', 0), ...extra];
   if (f.status) and.push(eb('status', '=', f.status));
   if (f.payment) and.push(eb('payment_method', '=', f.payment));
   if (f.channel) and.push(eb('channel', '=', f.channel));
@@ -566,13 +567,14 @@ export class OrderAdminService {
       .where('placed_at', '>=', jstDayStart(today))
       .where('placed_at', '<', jstDayStart(addDays(today, 1)))
       .where('status', 'not in', ['pending_payment', 'cancelled'])
+      .where('is_monitor', '=', 0)
       .executeTakeFirst();
     return { count: Number(row?.n ?? 0), totalYen: Number(row?.total ?? 0) };
   }
 
   /** Bank transfers still awaited: how many, the oldest, and how many are past the due date. */
   async unpaidBankTransfers(dueDays: number, now = new Date()): Promise<{ count: number; overdue: number; oldest: Pick<OrderTable, 'id' | 'order_number' | 'placed_at' | 'orderer_name' | 'total_yen'> | null }> {
-    const base = this.base.selectFrom('orders').where('payment_method', '=', 'bank_transfer').where('payment_status', '=', 'pending').where('status', '=', 'new');
+    const base = this.base.selectFrom('orders').where('is_monitor', '=', 0).where('payment_method', '=', 'bank_transfer').where('payment_status', '=', 'pending').where('status', '=', 'new');
     const dueBefore = jstDayStart(addDays(jstDate(now), -dueDays));
     const [count, overdue, oldest] = await Promise.all([
       base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst(),
@@ -610,6 +612,7 @@ export class OrderAdminService {
       .where('placed_at', '>=', jstDayStart(first))
       .where('placed_at', '<', jstDayStart(addDays(today, 1)))
       .where('status', 'not in', ['pending_payment', 'cancelled'])
+      .where('is_monitor', '=', 0)
       .where((eb) => eb.or([eb('payment_status', '=', 'paid'), eb('payment_method', '=', 'cod')]))
       .execute();
     const byDay = new Map<string, DailySales>();

@@ -72,4 +72,10 @@ export const migrations: Migrations = {
       await db.schema.createIndex('orders_channel_idx').on('orders').columns(['channel', 'placed_at']).execute();
     },
   },
+  // Issue #5, Layer 3: orders placed by the external monitor are marked, and left out of sales.
+  '0130_orders_monitor': {
+    async up(db: MigrationDb) {
+      await db.schema.alterTable('orders').addColumn('is_monitor', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    },
+  },
 };

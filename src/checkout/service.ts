@@ -73,6 +73,8 @@ export class OrderService {
     private readonly publicUrl: string,
     /** Key of the order-link tokens: a link can be re-issued (mail after payment) without storing it. */
     private readonly linkSecret: string,
+    /** Recognises the external monitor's orderer e-mail (issue #5, Layer 3): its orders are marked. */
+    private readonly isMonitorOrderer: (email: string | null) => boolean = () => false,
   ) {}
 
   /** Bearer token of an order's link, for guests (thank-you page, receipt, mail). */
@@ -221,6 +223,7 @@ export class OrderService {
       access_token_hash: sha256Hex(accessToken),
       stock_released: 0,
       entered_by: input.enteredBy ?? null,
+      is_monitor: this.isMonitorOrderer(form.orderer_email) ? 1 : 0,
       placed_at: now,
       updated_at: now,
       orderer_email_key: null, orderer_phone_key: null, orderer_name_key: null, orderer_postal_key: null,
@@ -261,7 +264,7 @@ export class OrderService {
         await addOrderEvent(trx, order.id, 'placed', `${order.payment_method}`);
         if (input.cartId) await this.cart.clear(trx, input.cartId);
         // A card order is confirmed by mail once the provider says it is paid (see payments).
-        if (order.payment_method !== 'card') {
+        if (order.payment_method !== 'card' && order.is_monitor !== 1) {
           const mail = orderConfirmationMail({ order, lines, settings, orderUrl: this.orderUrl(order.id, accessToken) });
           if (mail) await enqueueMail(trx, mail);
         }
@@ -327,6 +330,29 @@ export class OrderService {
     }
     await addOrderEvent(trx, orderId, 'stock_released', null);
     return true;
+  }
+
+  /** The external monitor's orders still holding stock (it never pays; see `cancelMonitorOrder`). */
+  async openMonitorOrders(): Promise<string[]> {
+    const rows = await this.db.selectFrom('orders').select('id').where('is_monitor', '=', 1).where('status', '=', 'pending_payment').execute();
+    return rows.map((r) => r.id);
+  }
+
+  /** Cancels an unpaid monitor order and gives its stock back at once. */
+  async cancelMonitorOrder(orderId: string): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const res = await trx
+        .updateTable('orders')
+        .set({ status: 'cancelled', payment_status: 'cancelled', updated_at: nowIso() })
+        .where('id', '=', orderId)
+        .where('is_monitor', '=', 1)
+        .where('status', '=', 'pending_payment')
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) !== 1) return false;
+      await addOrderEvent(trx, orderId, 'monitor_released', null);
+      await this.releaseStock(trx, orderId);
+      return true;
+    });
   }
 
   /** Mail the order confirmation (used by payments once a card order is paid). */

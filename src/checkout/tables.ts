@@ -53,6 +53,8 @@ export interface OrderTable {
   stock_released: number;
   /** Staff id of whoever entered the order in the admin console (phone, FAX, postcard); null for web orders. */
   entered_by: string | null;
+  /** 1 for an order the external monitor placed (never paid, never shipped, not a sale). */
+  is_monitor?: number;
   placed_at: string;
   updated_at: string;
   /** Identity keys (src/shared/identity.ts), for incident scoping; shipping_* null when it ships to the orderer. */

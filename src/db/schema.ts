@@ -5,6 +5,7 @@ import type { BankTransferReceiptTable, OrderNoteTable, OrderShipmentTable } fro
 import type { CustomerAddressTable, CustomerTable, CustomerTokenTable, SessionTable } from '../customers/tables.js';
 import type { OutboxTable } from '../notify/tables.js';
 import type { CspReportTable, IntegrityAlertSourceTable, IntegrityFingerprintTable } from '../integrity/tables.js';
+import type { MonitorBaselineTable, MonitorRunTable } from '../integrity/tables.js';
 import type { CardPaymentSwitchTable, PaymentEventTable, PaymentTable } from '../payments/tables.js';
 import type { PaymentLinkTable } from '../payments/tables.js';
 import type { AlertTable } from '../alerts/tables.js';
@@ -55,4 +56,6 @@ export interface Database {
   incident_letter_batches: IncidentLetterBatchTable;
   catalog_requests: CatalogRequestTable;
   payment_links: PaymentLinkTable;
+  monitor_runs: MonitorRunTable;
+  monitor_baselines: MonitorBaselineTable;
 }

@@ -43,4 +43,32 @@ export const migrations: Migrations = {
         .execute();
     },
   },
+  '0131_integrity_monitor': {
+    async up(db: MigrationDb) {
+      await db.schema
+        .createTable('monitor_runs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('received_at', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('finished_at', 'text', (c) => c.notNull())
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('error', 'text')
+        .addColumn('observation', 'text', (c) => c.notNull())
+        .addColumn('baseline_id', 'text')
+        .addColumn('differences', 'text', (c) => c.notNull())
+        .addColumn('source_ip', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('monitor_runs_received_idx').on('monitor_runs').columns(['received_at', 'id']).execute();
+      await db.schema
+        .createTable('monitor_baselines')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('run_id', 'text', (c) => c.notNull())
+        .addColumn('observation', 'text', (c) => c.notNull())
+        .addColumn('approved_at', 'text', (c) => c.notNull())
+        .addColumn('approved_by', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('monitor_baselines_approved_idx').on('monitor_baselines').columns(['approved_at', 'id']).execute();
+    },
+  },
 };

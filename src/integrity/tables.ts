@@ -55,6 +55,8 @@ export interface IntegrityTables {
   integrity_fingerprints: IntegrityFingerprintTable;
   csp_reports: CspReportTable;
   integrity_alert_sources: IntegrityAlertSourceTable;
+  monitor_runs: MonitorRunTable;
+  monitor_baselines: MonitorBaselineTable;
 }
 
 export type IntegrityDatabase = Database & IntegrityTables;
@@ -65,4 +67,33 @@ export type IntegrityDatabase = Database & IntegrityTables;
  */
 export function integrityDb(db: DbOrTx): Kysely<IntegrityDatabase> | Transaction<IntegrityDatabase> {
   return db as unknown as Kysely<IntegrityDatabase>;
+}
+
+/** Each walk the external monitor reported (Layer 3), with what it saw and how it compared. */
+export interface MonitorRunTable {
+  id: string;
+  received_at: string;
+  started_at: string;
+  finished_at: string;
+  /** clean: as approved; differences: alerted; no_baseline: nothing approved yet; failed: the walk stopped early. */
+  outcome: 'clean' | 'differences' | 'no_baseline' | 'failed';
+  error: string | null;
+  /** JSON of the observation (observation.ts). */
+  observation: string;
+  /** The approved baseline it was compared with. */
+  baseline_id: string | null;
+  /** JSON array of differences (compare.ts). */
+  differences: string;
+  /** IP the report came from (the monitor host). */
+  source_ip: string;
+}
+
+/** Approved baselines of the monitor (append-only: the latest row is the one in force). */
+export interface MonitorBaselineTable {
+  id: string;
+  run_id: string;
+  observation: string;
+  approved_at: string;
+  approved_by: string;
+  reason: string;
 }

@@ -35,24 +35,18 @@ export async function startShop(config: Config, opts: { seedDemo?: boolean } = {
   const jobs: LeasedJob[] = [];
   if (config.workers) {
     services.outbox.start();
-    let reconciled = false;
     jobs.push(
       new LeasedJob(services.handle.db, {
         name: 'payments:reconcile',
         intervalMs: 30_000,
-        // The first run of a process checks every open attempt: a previous process may have died mid-payment.
-        run: async () => {
-          const olderThanMs = reconciled ? 30_000 : 0;
-          reconciled = true;
-          await services.payments.reconcile({ olderThanMs });
-        },
+        // Taking the job over (at start, or from a process that died) checks every open attempt: the
+        // previous holder may have died mid-payment. Then every 30 s, attempts idle for 30 s.
+        run: ({ takeover }) => services.payments.reconcile({ olderThanMs: takeover ? 0 : 30_000 }),
         onError: (err) => app.log.error({ err }, 'payment reconciliation failed'),
       }),
       new LeasedJob(services.handle.db, {
         name: 'maintenance:purge',
         intervalMs: 3600_000,
-        initialDelayMs: 60_000,
-        pollMs: 60_000,
         run: async () => {
           await services.sessions.purgeExpired();
           await services.rateLimiter.purgeOlderThan(86_400);

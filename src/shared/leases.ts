@@ -34,28 +34,31 @@ export async function releaseLease(db: Db, name: string, holder: string): Promis
 export interface LeasedJobOptions {
   /** Lease name; one name = one job across the cluster. */
   name: string;
-  /** How often the job runs across all processes (the lease is held this long after a run starts). */
+  /** How often the job runs (in the one process that holds its lease). */
   intervalMs: number;
-  /** The work; errors go to onError. */
-  run: () => Promise<unknown>;
+  /**
+   * The work; `takeover` is true on the first run after this process took the job (at its start, or
+   * from a process that died): work a dead holder may have left half done is looked at then.
+   */
+  run: (ctx: { takeover: boolean }) => Promise<unknown>;
   onError?: (err: unknown) => void;
-  /** First attempt after this delay (default 0: at start). */
-  initialDelayMs?: number;
-  /** How often a process not holding the lease asks again (default: intervalMs / 4, at least 250 ms). */
-  pollMs?: number;
+  /** Lease time-to-live (default 10 s): after its holder died, another process takes the job over within this. */
+  leaseMs?: number;
 }
 
 /**
- * A periodic job run by exactly one process at a time, at most once per interval across processes.
- * Every process runs a `LeasedJob`; each poll, a process tries to take the job's lease for one
- * interval; the one that gets it runs the job (renewing the lease while a long run goes on) and keeps
- * the lease until the interval is over, so the others skip. When the holder dies, its lease expires
- * and the next poll of another process takes the job over.
+ * A periodic job run by one process of a cluster at a time. Every process runs a `LeasedJob`; each
+ * polls (every third of the lease) to take or renew the job's lease. The holder renews it while it
+ * lives and runs the job every interval — at once when it has just taken the job over. When the
+ * holder dies, its lease expires and the next poll of another process takes the job over; on a clean
+ * stop the holder gives the lease up at once.
  */
 export class LeasedJob {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
+  private leader = false;
+  private lastRun = 0;
   readonly holder = newId('lease');
   /** Runs this process has made (for tests and logs). */
   runs = 0;
@@ -65,9 +68,13 @@ export class LeasedJob {
     private readonly opts: LeasedJobOptions,
   ) {}
 
+  private get leaseMs(): number {
+    return this.opts.leaseMs ?? 10_000;
+  }
+
   start(): void {
     if (this.timer || this.stopped) return;
-    this.schedule(this.opts.initialDelayMs ?? 0);
+    this.schedule(0);
   }
 
   private schedule(delayMs: number): void {
@@ -75,30 +82,37 @@ export class LeasedJob {
     this.timer = setTimeout(() => {
       this.running = this.tick().then(() => undefined, () => undefined).finally(() => {
         this.running = null;
-        this.schedule(this.opts.pollMs ?? Math.max(250, Math.floor(this.opts.intervalMs / 4)));
+        this.schedule(Math.max(100, Math.floor(this.leaseMs / 3)));
       });
     }, delayMs);
     this.timer.unref();
   }
 
-  /** One attempt: takes the lease if it is free and runs the job; true when this process ran it. */
-  async tick(): Promise<boolean> {
-    let acquired = false;
+  /** One poll: takes or renews the lease, and runs the job when it is due; true when it ran. */
+  async tick(now = Date.now()): Promise<boolean> {
+    let held: boolean;
     try {
-      acquired = await this.acquireFresh();
+      held = await tryAcquireLease(this.db, this.opts.name, this.holder, this.leaseMs, new Date(now));
     } catch (err) {
       this.opts.onError?.(err);
       return false;
     }
-    if (!acquired) return false;
+    if (!held) {
+      this.leader = false;
+      return false;
+    }
+    const takeover = !this.leader;
+    this.leader = true;
+    if (!takeover && now - this.lastRun < this.opts.intervalMs) return false;
+    this.lastRun = now;
     this.runs++;
-    // A run longer than the interval keeps its lease: renewed at half the interval while it runs.
+    // A run longer than the lease keeps it: renewed every third of the lease while it goes on.
     const renew = setInterval(() => {
-      tryAcquireLease(this.db, this.opts.name, this.holder, this.opts.intervalMs).catch((err: unknown) => this.opts.onError?.(err));
-    }, Math.max(100, Math.floor(this.opts.intervalMs / 2)));
+      tryAcquireLease(this.db, this.opts.name, this.holder, this.leaseMs).catch((err: unknown) => this.opts.onError?.(err));
+    }, Math.max(100, Math.floor(this.leaseMs / 3)));
     renew.unref();
     try {
-      await this.opts.run();
+      await this.opts.run({ takeover });
     } catch (err) {
       this.opts.onError?.(err);
     } finally {
@@ -107,21 +121,12 @@ export class LeasedJob {
     return true;
   }
 
-  /**
-   * Takes the lease only when it is free or expired — not when this process still holds it from its
-   * own last run (that would run the job again before its interval is over).
-   */
-  private async acquireFresh(): Promise<boolean> {
-    const now = new Date();
-    const current = await this.db.selectFrom('leases').select(['holder', 'expires_at']).where('name', '=', this.opts.name).executeTakeFirst();
-    if (current && current.expires_at >= nowIso(now)) return false;
-    return tryAcquireLease(this.db, this.opts.name, this.holder, this.opts.intervalMs, now);
-  }
-
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.running;
+    if (this.leader) await releaseLease(this.db, this.opts.name, this.holder).catch(() => undefined);
+    this.leader = false;
   }
 }

@@ -52,20 +52,35 @@ for (const { dialect, skip } of DIALECTS) {
       assert.equal(results.filter(Boolean).length, 1);
     });
 
-    test('a leased job runs in one of several workers per interval, not in each', async () => {
-      let runs = 0;
-      const jobs = Array.from({ length: 3 }, () => new LeasedJob(handle.db, { name: 'periodic', intervalMs: 60_000, pollMs: 20, run: async () => void runs++ }));
-      // Each worker polls several times; within one interval only the first poll anywhere runs the job.
-      for (let round = 0; round < 4; round++) {
-        const ran = await Promise.all(jobs.map((j) => j.tick()));
+    test('a leased job runs in one of several processes, once per interval; another takes over when its holder is gone', async () => {
+      const runs: { job: number; takeover: boolean }[] = [];
+      const jobs = Array.from({ length: 3 }, (_, i) => new LeasedJob(handle.db, { name: 'periodic', intervalMs: 60_000, leaseMs: 10_000, run: async ({ takeover }) => void runs.push({ job: i, takeover }) }));
+      const t0 = Date.now();
+      // Every process polls (every 3 s here) through one interval: only the first poll anywhere runs the
+      // job; the holder's polls renew its lease.
+      for (let round = 0; round < 20; round++) {
+        const ran = await Promise.all(jobs.map((j) => j.tick(t0 + round * 3000)));
         assert.equal(ran.filter(Boolean).length, round === 0 ? 1 : 0, `round ${round}`);
       }
-      assert.equal(runs, 1);
-      // Once the interval is over (the lease expired), the next poll runs it again.
-      await handle.db.updateTable('leases').set({ expires_at: new Date(Date.now() - 1).toISOString() }).where('name', '=', 'periodic').execute();
-      const ran = await Promise.all(jobs.map((j) => j.tick()));
-      assert.equal(ran.filter(Boolean).length, 1);
-      assert.equal(runs, 2);
+      assert.equal(runs.length, 1);
+      assert.equal(runs[0]!.takeover, true, 'the first run of a new holder looks at everything');
+      const holder = runs[0]!.job;
+      // The holder kept renewing its lease: when the interval is over, it runs the job again — alone.
+      const ran = await Promise.all(jobs.map((j) => j.tick(t0 + 61_000)));
+      assert.deepEqual(ran.map((r, i) => r && i === holder), ran.map((_, i) => i === holder));
+      assert.deepEqual(runs[1], { job: holder, takeover: false });
+      // The holder dies (it stops polling): once its lease has expired, another process takes over and runs at once.
+      const others = jobs.filter((_, i) => i !== holder);
+      assert.deepEqual(await Promise.all(others.map((j) => j.tick(t0 + 65_000))), [false, false], 'lease still valid');
+      const after = await Promise.all(others.map((j) => j.tick(t0 + 72_000)));
+      assert.equal(after.filter(Boolean).length, 1);
+      assert.equal(runs[2]!.takeover, true);
+      assert.notEqual(runs[2]!.job, holder);
+      // A clean stop gives the lease up at once.
+      const next = jobs[runs[2]!.job]!;
+      await next.stop();
+      const rest = jobs.filter((j) => j !== next && j !== jobs[holder]);
+      assert.deepEqual(await Promise.all(rest.map((j) => j.tick(t0 + 72_500))), [true]);
     });
   });
 }

@@ -27,7 +27,7 @@ export class ChildShop {
   }
 
   /** Starts `mamori start` and waits until /healthz answers (up to `timeoutMs`). */
-  async start(timeoutMs = 10_000): Promise<void> {
+  async start(timeoutMs = 30_000): Promise<void> {
     const child = spawn(process.execPath, ['bin/mamori.js', 'start'], {
       env: {
         ...process.env, ...CHILD_SECRETS, MAMORI_DATA_DIR: this.dataDir, PORT: String(this.port), HOST: '127.0.0.1', PUBLIC_URL: this.url,

@@ -13,7 +13,7 @@ import { findPgBin } from '../../bench/pg-throwaway.js';
 describe('load with faults: two shop processes on PostgreSQL keep the books', { skip: findPgBin() ? false : 'no PostgreSQL server binaries (/usr/lib/postgresql/*/bin)' }, () => {
   test('kill -9, a PostgreSQL restart and a refusing mail server lose nothing and double nothing', async () => {
     const r = await runShop('faults', {
-      durationSec: 30, faultDurationSec: 30, users: 6, killEverySec: 6, smtp4xxSec: 6, drainSec: 90, scarceStock: 3,
+      durationSec: 30, faultDurationSec: 30, users: 6, killEverySec: 6, smtp4xxSec: 6, drainSec: 90, scarceStock: 1,
     }, (line) => console.log(line));
     const b = r.books!;
     const f = r.faults!;

@@ -13,8 +13,9 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { Client, guestForm } from '../test/helpers/browser-client.js';
+import { openDatabase } from '../src/db/index.js';
+import { Client } from '../test/helpers/browser-client.js';
+import { buyOnce as buy, checkBooks } from './buyer.js';
 import { killAllChildren, startChild } from './child.js';
 import { summarise, type CpuProfile } from './profile-summary.js';
 import { writeSection } from './report.js';
@@ -27,17 +28,7 @@ const END = '<!-- bench:checkout:end -->';
 const TARGET = 200;
 
 async function buyOnce(shopUrl: string, pspUrl: string, variantId: string, n: number): Promise<boolean> {
-  const c = new Client(shopUrl);
-  await c.get('/products/mamori-monaka');
-  await c.post('/cart/add', { variant_id: variantId, quantity: '1' });
-  await c.get('/checkout');
-  const confirm = await c.post('/checkout/confirm', guestForm({ payment_method: 'card', orderer_email: `bench${n}@example.jp` }));
-  if (confirm.status !== 200) return false;
-  const psp = await c.request('/checkout/place', { form: c.hiddenFields('/checkout/place') });
-  const m = /<form method="post" action="(\/pay\/[^"]+)"/.exec(psp.html);
-  if (!m) return false;
-  const done = await c.request(new URL(m[1]!, pspUrl).href, { form: { cardNumber: '4242424242424242', expiry: '12/30', cvc: '123', name: 'BENCH BUYER' } });
-  return done.status === 200 && done.html.includes('ご注文ありがとうございました');
+  return (await buy(new Client(shopUrl), { pspUrl, productPath: '/products/mamori-monaka', variantId, email: `bench${n}@example.jp` })) === 'paid';
 }
 
 async function main(): Promise<number> {
@@ -55,15 +46,14 @@ async function main(): Promise<number> {
   try {
     const dataDir = String(shop.info.dataDir);
     const pspUrl = String(shop.info.pspUrl);
-    const shopDb = new Database(join(dataDir, 'mamori.sqlite'));
-    shopDb.pragma('busy_timeout = 5000');
-    const variant = shopDb.prepare("select id from variants where sku = 'WG-MNK-5'").get() as { id: string };
-    shopDb.prepare('update variants set stock = 1000000 where id = ?').run(variant.id);
+    const shopDb = openDatabase({ databaseUrl: null, dataDir }).db;
+    const variant = await shopDb.selectFrom('variants').select('id').where('sku', '=', 'WG-MNK-5').executeTakeFirstOrThrow();
+    await shopDb.updateTable('variants').set({ stock: 1_000_000 }).where('id', '=', variant.id).execute();
     const stockBefore = 1_000_000;
 
     // Warm-up: a few purchases.
     for (let i = 0; i < 3; i++) await buyOnce(shop.url, pspUrl, variant.id, -1 - i);
-    const warmOrders = (shopDb.prepare("select count(*) n from orders where payment_status = 'paid'").get() as { n: number }).n;
+    const warmOrders = (await shopDb.selectFrom('orders').select('id').where('payment_status', '=', 'paid').execute()).length;
 
     let completed = 0;
     let failed = 0;
@@ -95,35 +85,24 @@ async function main(): Promise<number> {
 
     // Let webhooks and mail settle, then check the books.
     await new Promise((r) => setTimeout(r, 3000));
-    const pspDb = new Database(join(dataDir, 'psp', 'psp.sqlite'), { readonly: true });
-    const pspPaid = pspDb.prepare("select id, order_reference as ref from payments where status = 'paid'").all() as { id: string; ref: string }[];
-    const shopPaidOrders = shopDb.prepare("select id from orders where payment_status = 'paid'").all() as { id: string }[];
-    const paidEvents = shopDb.prepare("select order_id, count(*) n from order_events where type = 'paid' group by order_id having count(*) > 1").all();
-    const mails = shopDb.prepare("select count(*) n from outbox where kind = 'order_confirmation'").get() as { n: number };
-    const sold = (shopDb.prepare('select coalesce(sum(quantity), 0) n from order_lines l join orders o on o.id = l.order_id where l.variant_id = ? and o.stock_released = 0').get(variant.id) as { n: number }).n;
-    const stockAfter = (shopDb.prepare('select stock from variants where id = ?').get(variant.id) as { stock: number }).stock;
-    const shopIds = new Set(shopPaidOrders.map((o) => o.id));
-    const lost = pspPaid.filter((p) => !shopIds.has(p.ref)).length;
-    const pspRefs = new Map<string, number>();
-    for (const p of pspPaid) pspRefs.set(p.ref, (pspRefs.get(p.ref) ?? 0) + 1);
-    const doubleCharged = [...pspRefs.values()].filter((n) => n > 1).length;
-    const paidWithoutPayment = shopPaidOrders.filter((o) => !pspRefs.has(o.id)).length;
-    pspDb.close();
-    shopDb.close();
+    const books = await checkBooks({ db: shopDb, pspDbFile: join(dataDir, 'psp', 'psp.sqlite'), stockBefore: new Map([[variant.id, stockBefore]]) });
+    const mails = { n: (await shopDb.selectFrom('outbox').select('id').where('kind', '=', 'order_confirmation').execute()).length };
+    const { sold, after: stockAfter } = books.stock[0]!;
+    await shopDb.destroy();
 
     const rows = [
       ['Completed card checkouts', `${completed} in ${elapsed.toFixed(1)} s (${buyers} concurrent buyers)`],
       ['Checkouts per second', perSecond.toFixed(1)],
       ['Failed buyer runs', String(failed)],
-      ['Provider payments paid / shop orders paid', `${pspPaid.length} / ${shopPaidOrders.length} (incl. ${warmOrders} warm-up)`],
-      ['Lost (paid at provider, not in shop)', String(lost)],
-      ['Doubly charged orders', String(doubleCharged)],
-      ['Orders paid without a provider payment', String(paidWithoutPayment)],
-      ['Orders with more than one paid event', String(paidEvents.length)],
+      ['Provider payments paid / shop orders paid', `${books.pspPaid} / ${books.shopPaid} (incl. ${warmOrders} warm-up)`],
+      ['Lost (paid at provider, not in shop)', String(books.lost)],
+      ['Doubly charged orders', String(books.doubleCharged)],
+      ['Orders paid without a provider payment', String(books.paidWithoutPayment)],
+      ['Orders with more than one paid event', String(books.multiPaidEvents)],
       ['Confirmation mails queued', String(mails.n)],
       ['Stock: before − sold = after', `${stockBefore} − ${sold} = ${stockBefore - sold} (actual ${stockAfter})`],
     ];
-    const booksOk = lost === 0 && doubleCharged === 0 && paidWithoutPayment === 0 && paidEvents.length === 0 && stockBefore - sold === stockAfter && mails.n === shopPaidOrders.length;
+    const booksOk = books.ok && mails.n === books.shopPaid;
     const verdict = perSecond >= TARGET ? 'PASS' : 'MISS';
     console.log(rows.map(([k, v]) => `${(k ?? '').padEnd(45)} ${v}`).join('\n'));
     console.log(`${verdict}  ≥ ${TARGET} completed card orders/s on SQLite: ${perSecond.toFixed(1)}`);

@@ -20,6 +20,7 @@ import { startMonitor } from '../integrity/monitor/loop.js';
 import { shopMonitorToken } from '../integrity/monitor/identity.js';
 import { loadConfig, type Config } from './config.js';
 import { startShop } from './main.js';
+import { clusterOptionsFromEnv, runCluster } from './cluster.js';
 
 const HELP = `mamori — a Japanese web shop that never touches card data
 
@@ -28,6 +29,9 @@ Usage: npx mamori <command> [options]
 Commands:
   start        Start the shop (and the sandbox payment provider when PAYMENT_PROVIDER=sandbox)
   psp          Start only the sandbox payment provider on PSP_PORT
+  cluster [--json]
+               Start CLUSTER_WORKERS shop processes (default 2, PostgreSQL) behind PORT, and the
+               sandbox payment provider as its own process (docs/operations-scale.md)
   migrate      Apply database migrations
   seed-demo    Load the demo catalog into an empty database
   status [--json]
@@ -130,6 +134,11 @@ export async function main(argv: string[]): Promise<number> {
       const psp = await startPspFor(config);
       console.log(`Sandbox payment provider: ${psp.url}`);
       onShutdown(() => psp.close());
+      return -1;
+    }
+    case 'cluster': {
+      const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean', default: false } } });
+      await runCluster(config, clusterOptionsFromEnv(process.env, values.json, config));
       return -1;
     }
     case 'migrate': {

@@ -20,6 +20,8 @@ export interface Config {
   databaseUrl: string | null;
   smtpUrl: string | null;
   mailFrom: string;
+  /** MAIL_LEASE_SECONDS: how long a shop process holds a claimed outbox mail; after a crash another process sends it once this has passed. */
+  mailLeaseSeconds: number;
   /** Behind TLS (https public URL): Secure cookies and HSTS. */
   secureCookies: boolean;
   secrets: Secrets;
@@ -74,6 +76,7 @@ const envSchema = z.object({
   NOTICE_LETTERS_PER_BATCH: z.coerce.number().int().min(1).max(100_000).default(500),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'SMTP_URL must be smtp:// or smtps://').optional(),
   MAIL_FROM: z.string().default('Mamori <shop@localhost>'),
+  MAIL_LEASE_SECONDS: z.coerce.number().int().min(15).max(3600).default(60),
   PSP_PORT: z.coerce.number().int().min(0).max(65535).default(3100),
   PSP_PUBLIC_URL: z.string().url().optional(),
   PAYMENT_PROVIDER: z.enum(['sandbox', 'stripe']).default('sandbox'),
@@ -122,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     databaseUrl: e.DATABASE_URL ?? null,
     smtpUrl: e.SMTP_URL ?? null,
     mailFrom: e.MAIL_FROM,
+    mailLeaseSeconds: e.MAIL_LEASE_SECONDS,
     secureCookies: publicUrl.startsWith('https://'),
     secrets,
     psp: { port: pspPort, publicUrl: pspPublic, apiUrl: pspPublic },

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { seedDemoCatalog } from '../catalog/demo.js';
 import { startIntegrity, verifyAtStart } from '../integrity/index.js';
 import type { Config } from './config.js';
+import { LeasedJob } from '../shared/leases.js';
 import { buildServer } from './server.js';
 import { createServices, type Services } from './services.js';
 
@@ -28,28 +29,39 @@ export async function startShop(config: Config, opts: { seedDemo?: boolean } = {
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const timers: NodeJS.Timeout[] = [];
+  // Background work runs once across all shop processes on one database: the outbox claims each
+  // mail with a row lease; periodic jobs run under a named lease (shared/leases.ts), so only the
+  // process holding it runs them, and another takes over when that one dies.
+  const jobs: LeasedJob[] = [];
   if (config.workers) {
     services.outbox.start();
-    const reconcile = (olderThanMs: number) => {
-      services.payments.reconcile({ olderThanMs }).catch((err: unknown) => app.log.error({ err }, 'payment reconciliation failed'));
-    };
-    // At start every open attempt is checked: the previous process may have died mid-payment.
-    reconcile(0);
-    timers.push(setInterval(() => reconcile(30_000), 30_000));
-    timers.push(
-      setInterval(() => {
-        services.sessions.purgeExpired().catch(() => undefined);
-        services.rateLimiter.purgeOlderThan(86_400).catch(() => undefined);
-      }, 3600_000),
+    jobs.push(
+      new LeasedJob(services.handle.db, {
+        name: 'payments:reconcile',
+        intervalMs: 30_000,
+        // Taking the job over (at start, or from a process that died) checks every open attempt: the
+        // previous holder may have died mid-payment. Then every 30 s, attempts idle for 30 s.
+        run: ({ takeover }) => services.payments.reconcile({ olderThanMs: takeover ? 0 : 30_000 }),
+        onError: (err) => app.log.error({ err }, 'payment reconciliation failed'),
+      }),
+      new LeasedJob(services.handle.db, {
+        name: 'maintenance:purge',
+        intervalMs: 3600_000,
+        run: async () => {
+          await services.sessions.purgeExpired();
+          await services.rateLimiter.purgeOlderThan(86_400);
+        },
+        onError: (err) => app.log.warn({ err }, 'purge of expired sessions and rate-limit windows failed'),
+      }),
     );
+    for (const job of jobs) job.start();
   }
   return {
     app,
     services,
     url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
     async stop() {
-      for (const t of timers) clearInterval(t);
+      await Promise.all(jobs.map((j) => j.stop()));
       await services.integrity?.stop();
       await app.close();
       await services.close();

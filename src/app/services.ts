@@ -87,6 +87,7 @@ export async function createServices(config: Config, opts: { provider?: PaymentP
   });
   const mail = opts.mail ?? (config.smtpUrl ? new SmtpTransport(config.smtpUrl, config.mailFrom) : new FileTransport(join(config.dataDir, 'mail'), config.mailFrom));
   const outbox = new OutboxWorker(db, handle.dialect, mail, {
+    leaseMs: config.mailLeaseSeconds * 1000,
     onError: (err) => opts.logger?.error({ err }, 'outbox worker failed'),
   });
   const incidents = new IncidentService(db, audit, settings, config.publicUrl);

@@ -72,6 +72,10 @@ export function openDatabase(opts: { databaseUrl: string | null; dataDir: string
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10 });
     // A dropped connection (PostgreSQL restart) must not crash the process; the pool reconnects.
     pool.on('error', () => undefined);
+    // The pool listens for errors only on idle connections: a connection the server drops while it is
+    // checked out (between two queries of a transaction) would emit an unhandled 'error' and end the
+    // process. Its pending or next query fails instead, and the pool discards it on release.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, dialect: 'postgres', close: () => db.destroy() };
   }

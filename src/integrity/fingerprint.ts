@@ -130,6 +130,11 @@ export interface FingerprintMonitorOptions {
   /** A difference is confirmed once more after this delay (default 500 ms): an audited change may be between its write and its record. */
   confirmDelayMs?: number;
   logger?: IntegrityLogger;
+  /**
+   * Asked before each scheduled check: false skips it. Several shop processes on one database pass a
+   * lease (shared/leases.ts), so one of them checks and a process taking over waits for the lease.
+   */
+  gate?: () => Promise<boolean>;
 }
 
 async function latestRecords(db: DbOrTx): Promise<IntegrityFingerprintTable[]> {
@@ -157,11 +162,13 @@ export class SettingsFingerprintMonitor {
   }
 
   /** Checks now (taking the first baseline if there is none) and then every interval. */
-  async start(): Promise<FingerprintCheck> {
-    const first = await this.check();
+  async start(): Promise<FingerprintCheck | { ok: true; skipped: 'another process checks' }> {
+    const gated = async (): Promise<FingerprintCheck | { ok: true; skipped: 'another process checks' }> =>
+      !this.opts.gate || (await this.opts.gate()) ? this.check() : { ok: true, skipped: 'another process checks' };
+    const first = await gated();
     const tick = () => {
       this.timer = setTimeout(() => {
-        this.running = this.check()
+        this.running = gated()
           .catch((err: unknown) => this.log.error({ err }, 'settings fingerprint check failed'))
           .finally(() => {
             if (!this.closed) tick();

@@ -1,4 +1,6 @@
 import type { Services } from '../app/services.js';
+import { newId } from '../shared/ids.js';
+import { tryAcquireLease } from '../shared/leases.js';
 import type { IntegrityConfig } from './config.js';
 import { fingerprintEnvironment, setFingerprintEnvironment, SettingsFingerprintMonitor } from './fingerprint.js';
 import { silentLogger, type IntegrityLogger } from './logger.js';
@@ -79,7 +81,10 @@ export async function startIntegrity(services: Services, opts: StartIntegrityOpt
     : null;
   let fingerprint: SettingsFingerprintMonitor | null = null;
   if (opts.monitors ?? true) {
-    fingerprint = new SettingsFingerprintMonitor({ db, alerts: services.alerts, env, intervalMs: opts.config.settingsCheckSeconds * 1000, logger: log });
+    // One process of a cluster checks at a time (lease renewed at every check; taken over 3 periods after its holder died).
+    const holder = newId('lease');
+    const gate = () => tryAcquireLease(db, 'integrity:settings-fingerprint', holder, opts.config.settingsCheckSeconds * 3000);
+    fingerprint = new SettingsFingerprintMonitor({ db, alerts: services.alerts, env, intervalMs: opts.config.settingsCheckSeconds * 1000, logger: log, gate });
     await fingerprint.start();
   }
   return {

@@ -115,7 +115,19 @@ export class OutboxWorker {
       .where('status', '=', 'pending')
       .execute();
     let sent = 0;
+    const leaseMs = this.opts.leaseMs ?? 60_000;
     for (const row of claimed) {
+      // The lease covers the batch from the claim; before each send it is renewed for this row, and a
+      // row whose lease this worker no longer holds (expired during a slow batch and taken by another
+      // process) is left to that process.
+      const renewed = await this.db
+        .updateTable('outbox')
+        .set({ locked_until: nowIso(new Date(Date.now() + leaseMs)) })
+        .where('id', '=', row.id)
+        .where('locked_by', '=', this.holder)
+        .where('status', '=', 'pending')
+        .executeTakeFirst();
+      if (Number(renewed.numUpdatedRows) !== 1) continue;
       try {
         await this.transport.send({
           messageId: `<${row.id}@mamori.invalid>`,
@@ -127,6 +139,7 @@ export class OutboxWorker {
           .updateTable('outbox')
           .set({ status: 'sent', sent_at: nowIso(), attempts: sql`attempts + 1`, locked_by: null, locked_until: null, last_error: null })
           .where('id', '=', row.id)
+          .where('locked_by', '=', this.holder)
           .execute();
         sent++;
       } catch (err) {

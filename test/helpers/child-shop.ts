@@ -26,7 +26,8 @@ export class ChildShop {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  async start(): Promise<void> {
+  /** Starts `mamori start` and waits until /healthz answers (up to `timeoutMs`). */
+  async start(timeoutMs = 30_000): Promise<void> {
     const child = spawn(process.execPath, ['bin/mamori.js', 'start'], {
       env: {
         ...process.env, ...CHILD_SECRETS, MAMORI_DATA_DIR: this.dataDir, PORT: String(this.port), HOST: '127.0.0.1', PUBLIC_URL: this.url,
@@ -37,7 +38,7 @@ export class ChildShop {
     child.stdout?.on('data', (b: Buffer) => this.output.push(b.toString('utf8')));
     child.stderr?.on('data', (b: Buffer) => this.output.push(b.toString('utf8')));
     this.child = child;
-    for (let i = 0; i < 200; i++) {
+    for (const until = Date.now() + timeoutMs; Date.now() < until;) {
       try {
         if ((await fetch(`${this.url}/healthz`)).ok) return;
       } catch {

@@ -33,6 +33,9 @@ export async function startSmtpSink(): Promise<{ url: string; messages: SinkMess
       });
     },
   });
+  // A client that goes away mid-session (a shop process killed while sending) is a connection error
+  // the server reports as an 'error' event; like a real mail server, the sink carries on.
+  server.on('error', () => undefined);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const addr = server.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;

@@ -1,6 +1,9 @@
 import cluster, { type Worker } from 'node:cluster';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { startMonitor } from '../integrity/monitor/loop.js';
+import { shopMonitorToken } from '../integrity/monitor/identity.js';
 import { seedDemoCatalog } from '../catalog/demo.js';
 import { openDatabase } from '../db/index.js';
 import { migrateToLatest } from '../db/migrate.js';
@@ -101,7 +104,8 @@ export async function runCluster(config: Config, opts: ClusterOptions): Promise<
 
   // The shop workers: `mamori start` in each, the payment provider not embedded.
   cluster.setupPrimary({ exec: binPath(), args: ['start'], silent: opts.json });
-  const workerEnv = { PSP_EMBEDDED: '0', MAMORI_DATA_DIR: config.dataDir };
+  // The external monitor walks once for the whole cluster, from this supervisor (below), not in every worker.
+  const workerEnv = { PSP_EMBEDDED: '0', MAMORI_DATA_DIR: config.dataDir, MONITOR: '0' };
   const started = new Map<number, number>();
   let restartDelay = 250;
   const fork = (): Worker => {
@@ -134,10 +138,21 @@ export async function runCluster(config: Config, opts: ClusterOptions): Promise<
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
   await waitHealthy(url, 30_000, () => true);
 
+  const monitor = config.monitor.enabled && existsSync(config.monitor.chromiumPath)
+    ? await startMonitor({
+      shopUrl: config.monitor.shopUrl ?? url, token: shopMonitorToken(config.monitor.token, config.secrets.cookieSecret),
+      intervalSeconds: config.monitor.intervalSeconds, chromiumPath: config.monitor.chromiumPath, productPath: config.monitor.productPath,
+    }).catch((err: unknown) => {
+      say({ bench: 'monitor', event: 'not_started', error: String(err) }, `external monitor not started: ${err instanceof Error ? err.message : String(err)}`);
+      return null;
+    })
+    : null;
+
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     say({ bench: 'stopping', signal }, `${signal}: stopping the shop workers and the payment provider…`);
+    await monitor?.stop();
     const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w);
     const exits = workers.map((w) => new Promise((resolve) => (w.isDead() ? resolve(null) : w.once('exit', resolve))));
     for (const w of workers) w.process.kill('SIGTERM');

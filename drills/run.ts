@@ -188,8 +188,24 @@ async function main(): Promise<number> {
         restore: async () => {
           await db.deleteFrom('staff').where('email_norm', '=', 'backdoor@example.jp').execute();
         } },
+      { id: '11', title: 'the audit log edited directly in the database', via: 'server', critical: true,
+        attack: async () => {
+          // An attacker hides what they did: the newest entry's target is rewritten (its hash no longer matches).
+          const last = await db.selectFrom('audit_log').select(['seq', 'target']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+          if (!last) {
+            await services.audit.append({ actor: 'system:drill', action: 'drill.seed', target: 'x', detail: null });
+            return;
+          }
+          auditEdit = { seq: last.seq, target: last.target };
+          await db.updateTable('audit_log').set({ target: 'nothing-to-see' }).where('seq', '=', last.seq).execute();
+        },
+        restore: async () => {
+          if (auditEdit) await db.updateTable('audit_log').set({ target: auditEdit.target }).where('seq', '=', auditEdit.seq).execute();
+          auditEdit = null;
+        } },
     ];
     let restoreSettings: (() => Promise<void>) | null = null;
+    let auditEdit: { seq: number; target: string | null } | null = null;
 
     for (const d of drills) {
       const before = new Set((await services.alerts.listOpen(500)).map((a) => a.id));
@@ -224,7 +240,7 @@ async function main(): Promise<number> {
     rmSync(dataDir, { recursive: true, force: true });
   }
 
-  const notRun = ['9. script payload typed into checkout fields, viewed in the admin (covered by test/e2e/admin-xss.test.ts, not by this runner)', '11. audit log edited in the database (detected by `npx mamori audit verify` and the resume re-verification; no alert is raised yet)', '12. product description carrying script (covered by the catalog sanitiser tests, not by this runner)'];
+  const notRun = ['9. script payload typed into checkout fields, viewed in the admin: inert (Chromium, 109 payloads: test/e2e/admin-xss.test.ts in every CI run)', '12. product description carrying script: rendered inert (sanitiser and e2e XSS tests in every CI run)'];
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   console.log('');
   console.log(line(['Drill', 'Detected', 'Seconds to alert (limit)', 'Alert', 'Card payments suspended']));

@@ -91,6 +91,35 @@ export class AuditLog {
     return { ok: true, entries: n, lastHash: prev };
   }
 
+  /**
+   * A cheap check of the newest entries, for a watcher that runs every few seconds: the last `n`
+   * entries hash and link correctly, none is missing (count = highest sequence), and the entry
+   * `known` (seen earlier) still has the same hash — so a rewritten chain is noticed too.
+   */
+  async verifyTail(n: number, known: { seq: number; hash: string } | null): Promise<VerifyResult & { lastSeq: number }> {
+    const rows = (await this.db.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').limit(n + 1).execute()).reverse();
+    const stats = await this.db.selectFrom('audit_log').select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.max('seq').as('max')]).executeTakeFirstOrThrow();
+    const count = Number(stats.n);
+    const max = Number(stats.max ?? 0);
+    const bad = (problem: 'edited' | 'deleted_or_inserted' | 'broken_link', seq: number, message: string) => ({ ok: false as const, entries: count, problem, seq, message, lastSeq: max });
+    if (count !== max) return bad('deleted_or_inserted', max, `${max - count} entries are missing (${count} entries, highest #${max})`);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      const prev = rows[i - 1];
+      if (prev && r.seq !== prev.seq + 1) return bad('deleted_or_inserted', prev.seq + 1, `entry #${prev.seq + 1} is missing`);
+      if (prev && r.prev_hash !== prev.hash) return bad('broken_link', r.seq, `entry #${r.seq} does not follow entry #${r.seq - 1}`);
+      if (r.seq === 1 && r.prev_hash !== GENESIS_HASH) return bad('broken_link', 1, 'the first entry does not start the chain');
+      const { hash, ...rest } = r;
+      if (entryHash(rest) !== hash) return bad('edited', r.seq, `entry #${r.seq} was changed after it was written`);
+    }
+    if (known && known.seq <= max) {
+      const row = rows.find((r) => r.seq === known.seq) ?? (await this.db.selectFrom('audit_log').select(['seq', 'hash']).where('seq', '=', known.seq).executeTakeFirst());
+      if (!row || row.hash !== known.hash) return bad('edited', known.seq, `entry #${known.seq} is not the one seen before (the chain was rewritten)`);
+    }
+    const last = rows.at(-1);
+    return { ok: true, entries: count, lastHash: last?.hash ?? GENESIS_HASH, lastSeq: last?.seq ?? 0 };
+  }
+
   list(limit = 100, beforeSeq?: number) {
     let q = this.db.selectFrom('audit_log').selectAll().orderBy('seq', 'desc').limit(limit);
     if (beforeSeq) q = q.where('seq', '<', beforeSeq);

@@ -6,6 +6,7 @@ import { fingerprintEnvironment, setFingerprintEnvironment, SettingsFingerprintM
 import { silentLogger, type IntegrityLogger } from './logger.js';
 import { installAlertResponse, securityContacts, type AlertResponse } from './response.js';
 import { startReleaseGuard, type ReleaseGuard } from './release-guard.js';
+import { AuditChainWatch } from './audit-watch.js';
 import { reportStartup, type StartupResult } from './startup.js';
 import { startFileWatcher, type FileWatcher, type WatcherOptions } from './watcher.js';
 
@@ -80,12 +81,16 @@ export async function startIntegrity(services: Services, opts: StartIntegrityOpt
     ? await startReleaseGuard({ alerts: services.alerts, releaseDir: startup.releaseDir, publicKey: startup.publicKey, publicKeyFile: startup.publicKeyFile, intervalMs: opts.config.rehashSeconds * 1000, logger: log })
     : null;
   let fingerprint: SettingsFingerprintMonitor | null = null;
+  let auditWatch: AuditChainWatch | null = null;
   if (opts.monitors ?? true) {
     // One process of a cluster checks at a time (lease renewed at every check; taken over 3 periods after its holder died).
     const holder = newId('lease');
     const gate = () => tryAcquireLease(db, 'integrity:settings-fingerprint', holder, opts.config.settingsCheckSeconds * 3000);
     fingerprint = new SettingsFingerprintMonitor({ db, alerts: services.alerts, env, intervalMs: opts.config.settingsCheckSeconds * 1000, logger: log, gate });
     await fingerprint.start();
+    const auditGate = () => tryAcquireLease(db, 'integrity:audit-chain', holder, opts.config.settingsCheckSeconds * 3000);
+    auditWatch = new AuditChainWatch({ audit: services.audit, alerts: services.alerts, intervalMs: opts.config.settingsCheckSeconds * 1000, logger: log, gate: auditGate });
+    await auditWatch.start();
   }
   return {
     watcher,
@@ -108,6 +113,7 @@ export async function startIntegrity(services: Services, opts: StartIntegrityOpt
       await releaseGuard?.close();
       await watcher.close();
       await fingerprint?.close();
+      await auditWatch?.close();
       await response.flush();
     },
   };

@@ -24,6 +24,7 @@ export const IMMEDIATE_SUSPEND_KINDS: readonly string[] = [
   'redirect_target_changed', // the provider redirect going to another origin
   'card_field_on_shop_page', // a card input on a page of the shop's own origin
   'security_header_changed', // critical only when the CSP or Integrity-Policy of a payment page is gone or loosened
+  'audit_log_tampered', // the audit log edited in the database: whoever can do that can change payment settings too
   // Layer 2, this folder:
   'payment_code_changed',
   'file_added',

@@ -112,7 +112,7 @@ export class AuditLog {
       const { hash, ...rest } = r;
       if (entryHash(rest) !== hash) return bad('edited', r.seq, `entry #${r.seq} was changed after it was written`);
     }
-    if (known && known.seq <= max) {
+    if (known && known.seq > 0 && known.seq <= max) {
       const row = rows.find((r) => r.seq === known.seq) ?? (await this.db.selectFrom('audit_log').select(['seq', 'hash']).where('seq', '=', known.seq).executeTakeFirst());
       if (!row || row.hash !== known.hash) return bad('edited', known.seq, `entry #${known.seq} is not the one seen before (the chain was rewritten)`);
     }

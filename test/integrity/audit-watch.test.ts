@@ -17,6 +17,13 @@ for (const { dialect, skip } of DIALECTS) {
     const db = () => services().handle.db;
     const openAlerts = async () => (await services().alerts.listOpen()).filter((a) => a.kind === 'audit_log_tampered');
 
+    test('an empty audit log is not an alarm', async () => {
+      const watch = new AuditChainWatch({ audit: services().audit, alerts: services().alerts, fullEveryMs: 3_600_000 });
+      assert.equal((await watch.check()).ok, true);
+      assert.equal((await watch.check()).ok, true);
+      assert.equal((await openAlerts()).length, 0);
+    });
+
     test('an edit, a deletion or a rewritten chain made in the database is a critical alert within one check', async () => {
       for (let i = 0; i < 5; i++) await services().audit.append({ actor: 'staff:a@example.jp', action: 'test.action', target: `t${i}`, detail: { i } });
       const watch = new AuditChainWatch({ audit: services().audit, alerts: services().alerts, fullEveryMs: 3_600_000 });

@@ -11,6 +11,7 @@ import { staffRoutes } from './staff-routes.js';
 import { incidentAdminRoutes } from '../incidents/admin-routes.js';
 import { catalogRequestAdminRoutes } from './catalog-requests-routes.js';
 import { paperRoutes } from './paper-routes.js';
+import { privacyAdminRoutes } from '../privacy/admin-routes.js';
 
 /** Every admin page, by domain. */
 export const ADMIN_MODULES: AdminRouteModule[] = [
@@ -26,4 +27,5 @@ export const ADMIN_MODULES: AdminRouteModule[] = [
   catalogRequestAdminRoutes,
   paperRoutes,
   orderEntryRoutes,
+  privacyAdminRoutes,
 ];

@@ -11,7 +11,7 @@ import { StaffService } from '../admin/staff-service.js';
 import { field } from '../shared/validation.js';
 import { createServices } from './services.js';
 import { integrityCommand, releaseCommand } from '../integrity/cli.js';
-import { backupCommand } from '../privacy/cli.js';
+import { backupCommand, retentionCommand } from '../privacy/cli.js';
 import { noticesCommand, NOTICES_HELP } from '../incidents/notices/cli.js';
 import { demoHistoryCommand, exportCommand, importCommand, incidentCommand, INCIDENT_HELP } from '../incidents/cli.js';
 import { loadConfig, type Config } from './config.js';
@@ -42,6 +42,8 @@ Commands:
                Re-verify files, release, settings fingerprint and audit chain now
   backup [--out FILE] | backup verify FILE | restore FILE [--force]
                Encrypted, checksummed backups (docs/privacy.md)
+  retention plan | run
+               Retention policy: what the next run would do (counts only) / apply it now (docs/privacy.md)
 ${INCIDENT_HELP}
 ${NOTICES_HELP}
   help         Show this help
@@ -247,6 +249,8 @@ export async function main(argv: string[]): Promise<number> {
     case 'backup':
     case 'restore':
       return backupCommand(command, rest, config);
+    case 'retention':
+      return retentionCommand(rest, config);
     case 'import':
       return importCommand(rest, config);
     case 'export':

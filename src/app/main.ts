@@ -43,6 +43,12 @@ export async function startShop(config: Config, opts: { seedDemo?: boolean } = {
         services.rateLimiter.purgeOlderThan(86_400).catch(() => undefined);
       }, 3600_000),
     );
+    // Retention (docs/privacy.md): checked hourly; a lease lets one process in the shop run it once a day.
+    const retention = () => {
+      services.retention.runIfDue().catch((err: unknown) => app.log.error({ err }, 'retention run failed'));
+    };
+    retention();
+    timers.push(setInterval(retention, 3600_000));
   }
   return {
     app,

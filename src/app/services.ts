@@ -26,6 +26,8 @@ import { ScopeSnapshots } from '../incidents/snapshots.js';
 import { NoticeService } from '../incidents/notices/service.js';
 import type { Config } from './config.js';
 import { CatalogRequestService } from '../catalog-requests/service.js';
+import { RetentionService } from '../privacy/retention.js';
+import { ProvisionRecords } from '../privacy/provisions.js';
 
 /** The composition root: every service, built once from the config, each given what it needs. */
 export interface Services {
@@ -54,6 +56,9 @@ export interface Services {
   catalogRequests: CatalogRequestService;
   /** Payment links for card orders entered by staff (issue #9). */
   paymentLinks: PaymentLinkService;
+  /** Retention policy applied daily, and the third-party provision records (issue #7, docs/privacy.md). */
+  retention: RetentionService;
+  provisions: ProvisionRecords;
   close(): Promise<void>;
 }
 
@@ -103,6 +108,8 @@ export async function createServices(config: Config, opts: { provider?: PaymentP
     mediaDir: join(config.dataDir, 'media'),
     catalogRequests: new CatalogRequestService(db),
     paymentLinks: new PaymentLinkService(db, orders, payments, settings, audit, config.publicUrl, config.secrets.cookieSecret),
+    retention: new RetentionService(db, settings, audit),
+    provisions: new ProvisionRecords(db),
     async close() {
       await outbox.stop();
       mail.close();

@@ -13,6 +13,7 @@ import type { SettingTable } from '../settings/tables.js';
 import type { LeaseTable, RateLimitTable } from '../shared/tables.js';
 import type { IncidentEventTable, IncidentLetterBatchTable, IncidentNoticeTable, IncidentScopeEntryTable, IncidentScopeTable, IncidentTable } from '../incidents/records/tables.js';
 import type { CatalogRequestTable } from '../catalog-requests/tables.js';
+import type { PrivacyProvisionTable } from '../privacy/tables.js';
 
 /** The whole database as Kysely sees it; each domain folder owns the tables it declares. */
 export interface Database {
@@ -55,4 +56,5 @@ export interface Database {
   incident_letter_batches: IncidentLetterBatchTable;
   catalog_requests: CatalogRequestTable;
   payment_links: PaymentLinkTable;
+  privacy_provisions: PrivacyProvisionTable;
 }

@@ -88,7 +88,7 @@ export async function anonymiseMember(db: DbOrTx, customerId: string): Promise<n
   await db
     .updateTable('customers')
     .set({
-      email: `anonymised-${customerId}@anonymised.invalid`, email_norm: `anonymised-${customerId}@anonymised.invalid`,
+      email: `anonymised-${customerId}@anonymised.invalid`, email_norm: `withdrawn:${customerId}`,
       password_hash: '!', name: ANONYMISED, name_kana: '', postal_code: '', address1: '', address2: null, phone: '', fax: null,
       email_key: null, phone_key: null, name_key: null, postal_key: null, status: 'withdrawn',
       withdrawn_at: sql<string>`coalesce(withdrawn_at, ${at})`, updated_at: at,

@@ -28,6 +28,7 @@ import type { Config } from './config.js';
 import { CatalogRequestService } from '../catalog-requests/service.js';
 import { RetentionService } from '../privacy/retention.js';
 import { ProvisionRecords } from '../privacy/provisions.js';
+import { PrivacyRequests } from '../privacy/requests.js';
 
 /** The composition root: every service, built once from the config, each given what it needs. */
 export interface Services {
@@ -59,6 +60,7 @@ export interface Services {
   /** Retention policy applied daily, and the third-party provision records (issue #7, docs/privacy.md). */
   retention: RetentionService;
   provisions: ProvisionRecords;
+  privacyRequests: PrivacyRequests;
   close(): Promise<void>;
 }
 
@@ -97,6 +99,7 @@ export async function createServices(config: Config, opts: { provider?: PaymentP
       return p.total ? p : null;
     },
   });
+  const provisions = new ProvisionRecords(db);
   return {
     config, handle, settings, catalog, sessions, customers, cart, orders, payments, alerts, killSwitch,
     audit,
@@ -109,7 +112,8 @@ export async function createServices(config: Config, opts: { provider?: PaymentP
     catalogRequests: new CatalogRequestService(db),
     paymentLinks: new PaymentLinkService(db, orders, payments, settings, audit, config.publicUrl, config.secrets.cookieSecret),
     retention: new RetentionService(db, settings, audit),
-    provisions: new ProvisionRecords(db),
+    provisions,
+    privacyRequests: new PrivacyRequests(db, settings, audit, provisions),
     async close() {
       await outbox.stop();
       mail.close();

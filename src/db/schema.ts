@@ -13,7 +13,7 @@ import type { SettingTable } from '../settings/tables.js';
 import type { LeaseTable, RateLimitTable } from '../shared/tables.js';
 import type { IncidentEventTable, IncidentLetterBatchTable, IncidentNoticeTable, IncidentScopeEntryTable, IncidentScopeTable, IncidentTable } from '../incidents/records/tables.js';
 import type { CatalogRequestTable } from '../catalog-requests/tables.js';
-import type { PrivacyProvisionTable } from '../privacy/tables.js';
+import type { PrivacyProvisionTable, PrivacyRequestTable, PrivacySuspensionTable } from '../privacy/tables.js';
 
 /** The whole database as Kysely sees it; each domain folder owns the tables it declares. */
 export interface Database {
@@ -57,4 +57,6 @@ export interface Database {
   catalog_requests: CatalogRequestTable;
   payment_links: PaymentLinkTable;
   privacy_provisions: PrivacyProvisionTable;
+  privacy_requests: PrivacyRequestTable;
+  privacy_suspensions: PrivacySuspensionTable;
 }

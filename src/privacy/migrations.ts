@@ -18,4 +18,37 @@ export const migrations: Migrations = {
       await db.schema.createIndex('privacy_provisions_at').on('privacy_provisions').column('at').execute();
     },
   },
+  '0171_privacy_requests': {
+    async up(db: MigrationDb) {
+      await db.schema
+        .createTable('privacy_requests')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('customer_id', 'text')
+        .addColumn('email_key', 'text')
+        .addColumn('phone_key', 'text')
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .addColumn('received_on', 'text', (c) => c.notNull())
+        .addColumn('due_on', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('handled_at', 'text')
+        .addColumn('handled_by', 'text')
+        .addColumn('outcome', 'text')
+        .execute();
+      await db.schema.createIndex('privacy_requests_status_due').on('privacy_requests').columns(['status', 'due_on']).execute();
+      await db.schema
+        .createTable('privacy_suspensions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('customer_id', 'text')
+        .addColumn('email_key', 'text')
+        .addColumn('phone_key', 'text')
+        .addColumn('request_id', 'text', (c) => c.notNull())
+        .addColumn('since', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('privacy_suspensions_email').on('privacy_suspensions').column('email_key').execute();
+      await db.schema.createIndex('privacy_suspensions_phone').on('privacy_suspensions').column('phone_key').execute();
+    },
+  },
 };

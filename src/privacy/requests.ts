@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type SqlBool } from 'kysely';
 import type { AuditLog } from '../admin/audit.js';
 import type { Db, DbOrTx } from '../db/index.js';
 import { nowIso } from '../db/index.js';
@@ -44,6 +44,9 @@ export interface Disclosure {
 }
 
 export class RequestError extends Error {}
+
+/** A condition that matches nothing (SQLite binds no booleans). */
+const NONE = sql<SqlBool>`1 = 0`;
 
 /** Columns never disclosed: secrets and internal keys, not data about the person. */
 const HIDDEN = new Set(['password_hash', 'email_norm', 'email_key', 'phone_key', 'name_key', 'postal_key', 'access_token_hash', 'checkout_token',
@@ -127,7 +130,7 @@ export class PrivacyRequests {
         ...(k.customerIds.length ? [eb('customer_id', 'in', k.customerIds)] : []),
         ...(k.emailKeys.length ? [eb('orderer_email_key', 'in', k.emailKeys)] : []),
         ...(k.phoneKeys.length ? [eb('orderer_phone_key', 'in', k.phoneKeys), eb('shipping_phone_key', 'in', k.phoneKeys)] : []),
-        eb.val(false),
+        NONE,
       ]),
     );
   }
@@ -140,7 +143,7 @@ export class PrivacyRequests {
   }
 
   private mailsOf(k: SubjectKeys, db: DbOrTx) {
-    return db.selectFrom('outbox').where((eb) => (k.emailKeys.length ? eb(sql<string>`lower(trim(to_address))`, 'in', k.emailKeys) : eb.val(false)));
+    return db.selectFrom('outbox').where((eb) => (k.emailKeys.length ? eb(sql<string>`lower(trim(to_address))`, 'in', k.emailKeys) : NONE));
   }
 
   /** Everything the shop holds about the person (開示). Audited by the caller. */
@@ -158,6 +161,7 @@ export class PrivacyRequests {
         ...(k.customerIds.length ? [eb('customer_id', 'in', k.customerIds)] : []),
         ...(k.emailKeys.length ? [eb('email_key', 'in', k.emailKeys)] : []),
         ...(k.phoneKeys.length ? [eb('phone_key', 'in', k.phoneKeys)] : []),
+        NONE,
       ]))
       .orderBy('created_at')
       .execute();

@@ -254,7 +254,7 @@ export async function disclosurePdf(d: Disclosure, r: PrivacyRequestTable): Prom
   const out: string[] = [
     '# 保有個人データの開示',
     `${d.shop}`,
-    `作成日時: ${formatInstantJa(d.generatedAt)}　請求番号: ${r.id}　受付日: ${r.received_on}`,
+    `作成日時: ${formatInstantJa(d.generatedAt)} ／ 請求番号: ${r.id} ／ 受付日: ${r.received_on}`,
     '',
     '当店が保有するお客様の個人データは以下のとおりです。',
     `利用停止: ${d.suspended ? 'あり（広告・カタログ送付に利用しません）' : 'なし'}`,

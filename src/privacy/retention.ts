@@ -17,7 +17,7 @@ const COMPLETE_STATUSES = ['shipped', 'delivered', 'cancelled'] as const;
 const SETTLED_PAYMENTS = ['paid', 'refunded', 'cancelled', 'failed'] as const;
 
 export interface RetentionCounts {
-  /** Guest orders whose orderer/shipping data is anonymised. */
+  /** Guest orders (and orders of already anonymised members, once complete) whose orderer/shipping data is anonymised. */
   guestOrders: number;
   /** Withdrawn members anonymised (addresses, sessions and tokens deleted). */
   withdrawnMembers: number;
@@ -125,10 +125,11 @@ export class RetentionService {
     private readonly audit: AuditLog,
   ) {}
 
+  /** Orders without a living member: guests', and those of anonymised members that were still open then. */
   private guestOrders(db: DbOrTx, c: RetentionCutoffs) {
     return db
       .selectFrom('orders')
-      .where('customer_id', 'is', null)
+      .where((eb) => eb.or([eb('customer_id', 'is', null), eb('customer_id', 'in', db.selectFrom('customers').select('id').where('name', '=', ANONYMISED))]))
       .where('orderer_name', '!=', ANONYMISED)
       .where('status', 'in', COMPLETE_STATUSES)
       .where('payment_status', 'in', SETTLED_PAYMENTS)

@@ -126,9 +126,17 @@ for (const { dialect, skip } of DIALECTS) {
       const mails = await db().selectFrom('outbox').selectAll().where('status', '=', 'sent').execute();
       for (const m of mails) assert.deepEqual([m.to_address, m.subject, m.body_text], ['', '', '']);
 
+      // An order the member left open is anonymised once it is complete and its time has passed.
+      await db().updateTable('orders').set({ customer_id: memberId }).where('id', '=', open).execute();
+      assert.equal((await s.retention.plan(later(6 * 366))).counts.guestOrders, 0, 'still open');
+      await db().updateTable('orders').set({ status: 'delivered', payment_status: 'paid' }).where('id', '=', open).execute();
+      assert.equal((await s.retention.plan(later(100))).counts.guestOrders, 0, 'completed just now');
+      assert.equal((await s.retention.run('test:retention', later(6 * 366))).guestOrders, 1);
+      assert.equal((await order(open)).orderer_name, ANONYMISED);
+
       // Nothing is left to do; the audit entry has the counts and no personal data.
-      assert.deepEqual((await s.retention.plan(at)).counts, { guestOrders: 0, withdrawnMembers: 0, memberOrders: 0, catalogRequests: 0, outboxMails: 0 });
-      const entry = await db().selectFrom('audit_log').selectAll().where('action', '=', 'privacy.retention.run').executeTakeFirstOrThrow();
+      assert.deepEqual((await s.retention.plan(later(6 * 366))).counts, { guestOrders: 0, withdrawnMembers: 0, memberOrders: 0, catalogRequests: 0, outboxMails: 0 });
+      const entry = await db().selectFrom('audit_log').selectAll().where('action', '=', 'privacy.retention.run').orderBy('seq').executeTakeFirstOrThrow();
       assert.equal(entry.actor, 'test:retention');
       assert.match(entry.detail ?? '', /"guestOrders":1/);
       assert.doesNotMatch(entry.detail ?? '', /保存|退会|kigen|taikai/);

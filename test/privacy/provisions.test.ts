@@ -65,6 +65,15 @@ for (const { dialect, skip } of DIALECTS) {
       assert.doesNotMatch(page.html, /提供 記録子/, 'the page shows order numbers, not names');
       const list = await db().selectFrom('audit_log').select('detail').where('action', '=', 'privacy.provisions.list').execute();
       assert.equal(list.length, 1);
+
+      // The retention plan is on the same page; 「今すぐ実行する」 runs it as the owner, audited.
+      assert.match(page.html, /ゲスト注文の匿名化/);
+      const ran = await owner.post(`${A}/privacy/retention/run`, {});
+      assert.equal(ran.status, 200);
+      assert.match(ran.html, /保存期間の処理を実行しました/);
+      const runs = await db().selectFrom('audit_log').select('actor').where('action', '=', 'privacy.retention.run').execute();
+      assert.deepEqual(runs.map((r) => r.actor), [`staff:prv-owner-${dialect}@example.jp`]);
+      assert.equal((await staff.post(`${A}/privacy/retention/run`, {})).status, 403);
     });
   });
 }

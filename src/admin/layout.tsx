@@ -26,6 +26,8 @@ const NAV: { href: string; label: string; roles: string[] }[] = [
   { href: '/security', label: 'セキュリティ', roles: ['owner', 'security'] },
   { href: '/audit', label: '監査ログ', roles: ['owner', 'security'] },
   { href: '/incidents', label: 'インシデント', roles: ['owner', 'security'] },
+  { href: '/privacy', label: '個人情報', roles: ['owner'] },
+  { href: '/privacy/requests', label: '開示等の請求', roles: ['owner'] },
 ];
 
 export function AdminLayout(props: { c: AdminCtx; title: string; children: ComponentChildren }) {

@@ -230,6 +230,7 @@ export const orderRoutes: AdminRouteModule = (app, pages) => {
       };
       const rows = orders.map((o) => b2Row(o, opts));
       await exportAudit(staff, 'yamato_b2', filter, { rows: rows.length, shipDate: opts.shipDate });
+      await services.provisions.record(actorOf(staff), 'yamato_b2', orders.map((o) => o.order_number));
       return sendCsv(reply, 'yamato-b2', toCsv(B2_HEADER, rows));
     } catch (err) {
       if (err instanceof AppError && err.statusCode < 500) return problem(req, reply, err.statusCode, err.message);
@@ -248,6 +249,7 @@ export const orderRoutes: AdminRouteModule = (app, pages) => {
       const opts = { shipDate: parsed.data.ship_date ?? jstDate(), shipper: await shipper(), customerCode: parsed.data.customer_code ?? '' };
       const rows = orders.map((o) => sagawaRow(o, opts));
       await exportAudit(staff, 'sagawa_ehiden', filter, { rows: rows.length, shipDate: opts.shipDate });
+      await services.provisions.record(actorOf(staff), 'sagawa_ehiden', orders.map((o) => o.order_number));
       return sendCsv(reply, 'sagawa-ehiden', toCsv(SAGAWA_HEADER, rows));
     } catch (err) {
       if (err instanceof AppError && err.statusCode < 500) return problem(req, reply, err.statusCode, err.message);

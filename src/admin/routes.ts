@@ -12,6 +12,7 @@ import { staffRoutes } from './staff-routes.js';
 import { incidentAdminRoutes } from '../incidents/admin-routes.js';
 import { catalogRequestAdminRoutes } from './catalog-requests-routes.js';
 import { paperRoutes } from './paper-routes.js';
+import { privacyAdminRoutes } from '../privacy/admin-routes.js';
 
 /** Every admin page, by domain. */
 export const ADMIN_MODULES: AdminRouteModule[] = [
@@ -28,4 +29,5 @@ export const ADMIN_MODULES: AdminRouteModule[] = [
   paperRoutes,
   orderEntryRoutes,
   monitorAdminRoutes,
+  privacyAdminRoutes,
 ];

@@ -113,6 +113,17 @@ export function SettingsPage(props: { c: AdminCtx; forms: SectionForms; notice: 
         <Input form="paymentLinks" name="validDays" label="有効期間（日）" state={forms.paymentLinks} required inputMode="numeric" maxLength={2} />
       </SectionForm>
 
+      <SectionForm {...f('privacy')} hint="個人情報を保存する期間です。毎日1回、期間を過ぎたお名前・ご住所・電話番号・メールアドレスを匿名化します（金額・税額・明細は会計記録として残ります）。理由は docs/privacy.md を参照してください。">
+        <div class="grid">
+          <Input form="privacy" name="guestOrderYears" label="ゲスト注文: 完了から何年で匿名化（1〜10）" state={forms.privacy} required inputMode="numeric" maxLength={2} />
+          <Input form="privacy" name="withdrawnMonths" label="退会会員: 退会から何か月で匿名化（1〜120）" state={forms.privacy} required inputMode="numeric" maxLength={3} />
+          <Input form="privacy" name="catalogRequestMonths" label="カタログ請求: 請求から何か月で削除（1〜24）" state={forms.privacy} required inputMode="numeric" maxLength={2} />
+          <Input form="privacy" name="outboxDays" label="送信済みメールの本文: 送信から何日で削除（7〜3650）" state={forms.privacy} required inputMode="numeric" maxLength={4} />
+          <Input form="privacy" name="accountingYears" label="会計記録（金額・税額・明細）の保存年数（7〜10）" state={forms.privacy} required inputMode="numeric" maxLength={2} />
+          <Input form="privacy" name="requestDueDays" label="開示等の請求への対応期限（受付から何日、1〜30）" state={forms.privacy} required inputMode="numeric" maxLength={2} />
+        </div>
+      </SectionForm>
+
       <SectionForm {...f('delivery')}>
         <div class="grid">
           <Input form="delivery" name="minDaysAhead" label="お届け日に指定できる最短日（ご注文の何日後）" state={forms.delivery} required inputMode="numeric" maxLength={3} />

@@ -12,7 +12,7 @@ import { StaffService } from '../admin/staff-service.js';
 import { field } from '../shared/validation.js';
 import { createServices } from './services.js';
 import { integrityCommand, releaseCommand } from '../integrity/cli.js';
-import { backupCommand } from '../privacy/cli.js';
+import { backupCommand, retentionCommand } from '../privacy/cli.js';
 import { noticesCommand, NOTICES_HELP } from '../incidents/notices/cli.js';
 import { demoHistoryCommand, exportCommand, importCommand, incidentCommand, INCIDENT_HELP } from '../incidents/cli.js';
 import { monitorCommand } from '../integrity/monitor/cli.js';
@@ -50,6 +50,8 @@ Commands:
                Re-verify files, release, settings fingerprint and audit chain now
   backup [--out FILE] | backup verify FILE | restore FILE [--force]
                Encrypted, checksummed backups (docs/privacy.md)
+  retention plan | run
+               Retention policy: what the next run would do (counts only) / apply it now (docs/privacy.md)
 ${INCIDENT_HELP}
 ${NOTICES_HELP}
   monitor [--once] [--url URL] | monitor token
@@ -283,6 +285,8 @@ export async function main(argv: string[]): Promise<number> {
     case 'backup':
     case 'restore':
       return backupCommand(command, rest, config);
+    case 'retention':
+      return retentionCommand(rest, config);
     case 'import':
       return importCommand(rest, config);
     case 'export':

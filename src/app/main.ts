@@ -54,6 +54,15 @@ export async function startShop(config: Config, opts: { seedDemo?: boolean } = {
         onError: (err) => app.log.warn({ err }, 'purge of expired sessions and rate-limit windows failed'),
       }),
     );
+    // Retention (docs/privacy.md): looked at hourly by one process; its own daily lease makes it run once a day.
+    jobs.push(
+      new LeasedJob(services.handle.db, {
+        name: 'privacy:retention-check',
+        intervalMs: 3600_000,
+        run: () => services.retention.runIfDue(),
+        onError: (err) => app.log.error({ err }, 'retention run failed'),
+      }),
+    );
     for (const job of jobs) job.start();
   }
   return {

@@ -28,6 +28,9 @@ import { ScopeSnapshots } from '../incidents/snapshots.js';
 import { NoticeService } from '../incidents/notices/service.js';
 import type { Config } from './config.js';
 import { CatalogRequestService } from '../catalog-requests/service.js';
+import { RetentionService } from '../privacy/retention.js';
+import { ProvisionRecords } from '../privacy/provisions.js';
+import { PrivacyRequests } from '../privacy/requests.js';
 
 /** The composition root: every service, built once from the config, each given what it needs. */
 export interface Services {
@@ -60,6 +63,10 @@ export interface Services {
   catalogRequests: CatalogRequestService;
   /** Payment links for card orders entered by staff (issue #9). */
   paymentLinks: PaymentLinkService;
+  /** Retention policy applied daily, and the third-party provision records (issue #7, docs/privacy.md). */
+  retention: RetentionService;
+  provisions: ProvisionRecords;
+  privacyRequests: PrivacyRequests;
   close(): Promise<void>;
 }
 
@@ -100,6 +107,7 @@ export async function createServices(config: Config, opts: { provider?: PaymentP
       return p.total ? p : null;
     },
   });
+  const provisions = new ProvisionRecords(db);
   return {
     config, handle, settings, catalog, sessions, customers, cart, orders, payments, alerts, killSwitch,
     audit,
@@ -113,6 +121,9 @@ export async function createServices(config: Config, opts: { provider?: PaymentP
     mediaDir: join(config.dataDir, 'media'),
     catalogRequests: new CatalogRequestService(db),
     paymentLinks: new PaymentLinkService(db, orders, payments, settings, audit, config.publicUrl, config.secrets.cookieSecret),
+    retention: new RetentionService(db, settings, audit),
+    provisions,
+    privacyRequests: new PrivacyRequests(db, settings, audit, provisions),
     async close() {
       await outbox.stop();
       mail.close();

@@ -15,6 +15,7 @@ import { migrations as integrity } from '../integrity/migrations.js';
 import { migrations as incidentRecords } from '../incidents/records/migrations.js';
 import { migrations as catalogRequests } from '../catalog-requests/migrations.js';
 import { migrations as incidents } from '../incidents/migrations.js';
+import { migrations as privacy } from '../privacy/migrations.js';
 
 /**
  * Migrations are owned by their domain folders; this list fixes the order in which they apply.
@@ -41,6 +42,7 @@ export const allMigrations: Migrations = {
   ...incidentRecords,
   ...catalogRequests,
   ...incidents,
+  ...privacy,
 };
 
 class StaticProvider implements MigrationProvider {

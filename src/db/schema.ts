@@ -14,6 +14,7 @@ import type { SettingTable } from '../settings/tables.js';
 import type { LeaseTable, RateLimitTable } from '../shared/tables.js';
 import type { IncidentEventTable, IncidentLetterBatchTable, IncidentNoticeTable, IncidentScopeEntryTable, IncidentScopeTable, IncidentTable } from '../incidents/records/tables.js';
 import type { CatalogRequestTable } from '../catalog-requests/tables.js';
+import type { PrivacyProvisionTable, PrivacyRequestTable, PrivacySuspensionTable } from '../privacy/tables.js';
 
 /** The whole database as Kysely sees it; each domain folder owns the tables it declares. */
 export interface Database {
@@ -58,4 +59,7 @@ export interface Database {
   payment_links: PaymentLinkTable;
   monitor_runs: MonitorRunTable;
   monitor_baselines: MonitorBaselineTable;
+  privacy_provisions: PrivacyProvisionTable;
+  privacy_requests: PrivacyRequestTable;
+  privacy_suspensions: PrivacySuspensionTable;
 }

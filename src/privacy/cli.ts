@@ -7,6 +7,8 @@ import { openDatabase } from '../db/index.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { BackupError, createBackup, restoreBackup, verifyBackup } from './backup.js';
 import { loadMasterKey, MasterKeyError } from './keys.js';
+import { SettingsService } from '../settings/service.js';
+import { RetentionService, type RetentionCounts } from './retention.js';
 
 export const BACKUP_HELP = `npx mamori backup [--out FILE]
       Encrypted, checksummed backup of the database, secrets.json and media/ (default
@@ -76,3 +78,47 @@ export async function backupCommand(command: 'backup' | 'restore', args: string[
     throw err;
   }
 }
+
+export const RETENTION_HELP = `npx mamori retention plan
+      What the next retention run would do: counts per category (no personal data), with the cut-off dates.
+npx mamori retention run
+      Apply the retention policy now (the shop also does it once a day). Both are audited.`;
+
+/** `npx mamori retention plan|run`. Returns the exit code. */
+export async function retentionCommand(args: string[], config: Config): Promise<number> {
+  const sub = args[0];
+  if ((sub !== 'plan' && sub !== 'run') || args.length !== 1) {
+    console.error(RETENTION_HELP);
+    return 2;
+  }
+  const handle = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    await migrateToLatest(handle.db);
+    const auditLog = new AuditLog(handle.db);
+    const retention = new RetentionService(handle.db, new SettingsService(handle.db, 0), auditLog);
+    const actor = `cli:${userInfo().username}`;
+    if (sub === 'plan') {
+      const { counts, cutoffs } = await retention.plan();
+      await auditLog.append({ actor, action: 'privacy.retention.plan', detail: { counts, cutoffs } });
+      console.log('Retention plan (what `npx mamori retention run` would do now):');
+      for (const [k, n] of Object.entries(counts)) console.log(`  ${COUNT_LABELS_EN[k as keyof RetentionCounts]}: ${n}`);
+      console.log('Cut-offs:');
+      for (const [k, v] of Object.entries(cutoffs)) console.log(`  ${k}: ${v}`);
+      return 0;
+    }
+    const counts = await retention.run(actor);
+    console.log('Retention applied:');
+    for (const [k, n] of Object.entries(counts)) console.log(`  ${COUNT_LABELS_EN[k as keyof RetentionCounts]}: ${n}`);
+    return 0;
+  } finally {
+    await handle.close();
+  }
+}
+
+const COUNT_LABELS_EN: Record<keyof RetentionCounts, string> = {
+  guestOrders: 'guest orders to anonymise',
+  withdrawnMembers: 'withdrawn members to anonymise',
+  memberOrders: "completed orders of those members to anonymise",
+  catalogRequests: 'catalog requests to delete',
+  outboxMails: 'sent mails to erase (address, subject, body)',
+};

@@ -10,15 +10,16 @@ import { DELIVERY_SLOTS, type ShopSettings, type TaxRounding } from './defaults.
 import { SettingsService } from './service.js';
 import { ORDER_MAIL_TEMPLATES } from '../checkout/mails.js';
 import { CUSTOMER_MAIL_TEMPLATES } from '../customers/mails.js';
+import { RETENTION_MONTHS as CATALOG_RETENTION_MONTHS } from '../catalog-requests/service.js';
 import { placeholdersIn, type MailTemplateSpec } from '../notify/template.js';
 
 export type Section = keyof ShopSettings;
-export const SECTIONS: readonly Section[] = ['shop', 'legal', 'tax', 'shipping', 'cod', 'bank', 'delivery', 'payments', 'mail', 'postal', 'paymentLinks'];
+export const SECTIONS: readonly Section[] = ['shop', 'legal', 'tax', 'shipping', 'cod', 'bank', 'delivery', 'payments', 'mail', 'postal', 'paymentLinks', 'privacy'];
 
 export const SECTION_LABELS: Record<Section, string> = {
   shop: 'ショップ情報', legal: '規約・法定表示', tax: '消費税', shipping: '送料', cod: '代金引換手数料',
   bank: '振込先口座', delivery: 'お届け日時', payments: 'お支払い方法', mail: 'メールの文面',
-  postal: '郵便振替口座', paymentLinks: 'お支払いリンク',
+  postal: '郵便振替口座', paymentLinks: 'お支払いリンク', privacy: '個人情報の保存期間',
 };
 
 /** Sections whose change is mailed to every active owner: where the money goes and how it is taken. */
@@ -43,6 +44,8 @@ export const KEY_LABELS: Record<string, string> = {
   minDaysAhead: '指定できる最短日（日後）', maxDaysAhead: '指定できる最長日（日後）', slots: '時間帯',
   card: 'クレジットカード', bankTransfer: '銀行振込', cod: '代金引換', overrides: 'メールの文面',
   validDays: 'お支払いリンクの有効期間（日）',
+  guestOrderYears: 'ゲスト注文の個人情報（年）', withdrawnMonths: '退会会員の個人情報（月）', catalogRequestMonths: 'カタログ請求（月）',
+  outboxDays: '送信済みメール本文（日）', accountingYears: '会計記録（年）', requestDueDays: '開示等請求の対応期限（日）',
 };
 
 // ---- parsing: form → section value ----------------------------------------------------------------
@@ -174,6 +177,18 @@ const postalSchema = z
 
 const paymentLinksSchema = z.object({ validDays: field.int(1, 30) }).strict();
 
+/** Bounds: catalog requests never longer than their consent text promises; accounting at least the 7 years tax law asks. */
+const privacySchema = z
+  .object({
+    guestOrderYears: field.int(1, 10),
+    withdrawnMonths: field.int(1, 120),
+    catalogRequestMonths: field.int(1, CATALOG_RETENTION_MONTHS),
+    outboxDays: field.int(7, 3650),
+    accountingYears: field.int(7, 10),
+    requestDueDays: field.int(1, 30),
+  })
+  .strict();
+
 const slotsField = z
   .union([z.string(), z.array(z.string())], { error: '時間帯の指定が正しくありません。' })
   .optional()
@@ -247,6 +262,7 @@ const SCHEMAS: { [K in Section]: z.ZodType<ShopSettings[K]> } = {
   mail: mailSchema,
   postal: postalSchema,
   paymentLinks: paymentLinksSchema,
+  privacy: privacySchema,
 };
 
 export function isSection(s: unknown): s is Section {
@@ -269,6 +285,7 @@ export function sectionValues(section: Section, s: ShopSettings): FormValues {
     case 'bank':
     case 'postal':
     case 'paymentLinks':
+    case 'privacy':
       return Object.fromEntries(Object.entries(s[section]).map(([k, v]) => [k, String(v)]));
     case 'tax':
       return { rounding: s.tax.rounding };

@@ -41,6 +41,24 @@ export interface ShopSettings {
   legal: { returns: string; privacyContact: string; terms: string; privacyPolicy: string; extraTokushoho: string };
   /** The owner's versions of mail templates, by template key; a template not here uses its default. */
   mail: { overrides: Record<string, MailTemplateText> };
+  /** Retention of personal data and the APPI request time limit (docs/privacy.md gives the reasons). */
+  privacy: PrivacySettings;
+}
+
+/** How long personal data is kept (src/privacy/retention.ts applies it daily). */
+export interface PrivacySettings {
+  /** Guest orders: names, addresses, phone, e-mail, note anonymised this many years after the order is complete. */
+  guestOrderYears: number;
+  /** Withdrawn members: their data (and their completed orders') anonymised this many months after withdrawal. */
+  withdrawnMonths: number;
+  /** Catalog requests deleted this many months after the request (the consent text promises at most 24). */
+  catalogRequestMonths: number;
+  /** Bodies and addresses of sent mails erased this many days after sending. */
+  outboxDays: number;
+  /** Accounting figures (totals, tax per rate, lines) are kept at least this many years (法人税法: 7), without names. */
+  accountingYears: number;
+  /** APPI requests (開示・訂正・利用停止・削除) are due this many days after receipt (「遅滞なく」). */
+  requestDueDays: number;
 }
 
 /** A mail template: plain text with `{{placeholder}}` slots, never an executable template. */
@@ -105,4 +123,5 @@ export const DEFAULT_SETTINGS: ShopSettings = {
     extraTokushoho: '',
   },
   mail: { overrides: {} },
+  privacy: { guestOrderYears: 2, withdrawnMonths: 18, catalogRequestMonths: 24, outboxDays: 90, accountingYears: 7, requestDueDays: 14 },
 };

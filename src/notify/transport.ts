@@ -21,7 +21,9 @@ export class SmtpTransport implements MailTransport {
     smtpUrl: string,
     private readonly from: string,
   ) {
-    this.transporter = nodemailer.createTransport(smtpUrl);
+    // Pooled: a few connections reused for many mails (a notice run sends thousands), instead of a
+    // connection, greeting and QUIT per mail. The outbox worker sends a batch with bounded concurrency.
+    this.transporter = nodemailer.createTransport({ url: smtpUrl, pool: true, maxConnections: 5, maxMessages: 1000 });
   }
   async send(m: MailMessage): Promise<void> {
     await this.transporter.sendMail({ from: this.from, to: m.to, subject: m.subject, text: m.text, messageId: m.messageId });

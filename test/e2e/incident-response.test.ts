@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
@@ -44,8 +45,12 @@ describe('incident response, from the police call to the public notice', { skip 
   let shop: TestShop;
   let sink: Awaited<ReturnType<typeof startSmtpSink>>;
   let handle: BrowserHandle;
+  const history = join(mkdtempSync(join(tmpdir(), 'mamori-history-')), 'history.jsonl');
+  let generated: Promise<unknown>;
 
   before(async () => {
+    // The demo history needs no shop: generated while the shop and the browser start.
+    generated = run(process.execPath, ['bin/mamori.js', 'demo', 'history', '--customers', '300', '--orders', '1500', '--from', '2015-01-01', '--to', '2024-12-31', '--seed', '6', '--out', history]);
     sink = await startSmtpSink();
     // No mail pacing for the test (the default is 20 a second); the worker is driven by hand below.
     [shop, handle] = await Promise.all([
@@ -57,14 +62,14 @@ describe('incident response, from the police call to the public notice', { skip 
     await handle?.close();
     await shop?.close();
     await sink?.close();
+    rmSync(dirname(history), { recursive: true, force: true });
   });
 
   test('import a 10-year history, scope the seed windows, notify everyone once, file the drafts', async () => {
     const mamori = (args: string[]) => run(process.execPath, ['bin/mamori.js', ...args], { env: cliEnv(shop), maxBuffer: 64 * 1024 * 1024 });
 
     // 1. A 10-year history, generated and imported from the command line.
-    const history = join(shop.dataDir, 'history.jsonl');
-    await mamori(['demo', 'history', '--customers', '300', '--orders', '1500', '--from', '2015-01-01', '--to', '2024-12-31', '--seed', '6', '--out', history]);
+    await generated;
     const imported = await mamori(['import', history, '--json']);
     const report = JSON.parse(imported.stdout) as { inserted: { orders: number } };
     assert.equal(report.inserted.orders, 1500, 'every order of the history imported');
@@ -72,8 +77,7 @@ describe('incident response, from the police call to the public notice', { skip 
     // The scope as the command line computes it, with every affected person and recipient.
     const affected = join(shop.dataDir, 'affected.jsonl');
     const windowArgs = ['--card-from', WINDOWS.card[0], '--card-to', WINDOWS.card[1], '--personal-from', WINDOWS.personal[0], '--personal-to', WINDOWS.personal[1]];
-    const cli = JSON.parse((await mamori(['incident', 'scope', ...windowArgs, '--json'])).stdout) as ScopeJson;
-    await mamori(['incident', 'scope', ...windowArgs, '--out', affected]);
+    const cli = JSON.parse((await mamori(['incident', 'scope', ...windowArgs, '--json', '--out', affected])).stdout) as ScopeJson;
     const entries = readFileSync(affected, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ScopeEntry);
     assert.equal(entries.length, cli.total.persons);
     assert.ok(cli.card.persons > 0 && cli.personal.persons > cli.card.persons && cli.recipients.persons > 0, 'a history with every category');

@@ -1,7 +1,8 @@
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Db, DbOrTx, Dialect } from '../db/index.js';
 import { nowIso } from '../db/index.js';
 import { newId } from '../shared/ids.js';
+import type { OutboxTable } from './tables.js';
 import type { MailTransport } from './transport.js';
 
 export interface OutgoingMail {
@@ -62,7 +63,7 @@ export class OutboxWorker {
     private readonly db: Db,
     private readonly dialect: Dialect,
     private readonly transport: MailTransport,
-    private readonly opts: { intervalMs?: number; batchSize?: number; leaseMs?: number; onError?: (err: unknown) => void } = {},
+    private readonly opts: { intervalMs?: number; batchSize?: number; leaseMs?: number; concurrency?: number; onError?: (err: unknown) => void } = {},
   ) {}
 
   start(): void {
@@ -114,52 +115,69 @@ export class OutboxWorker {
       .where('locked_until', '=', until)
       .where('status', '=', 'pending')
       .execute();
+    // The claimed rows are leased to this worker alone, so they can be handed to the transport in
+    // parallel: each row is sent once and then marked on its own, whatever the order. A pooled SMTP
+    // transport reuses its connections; the bound keeps the mail server and the database calm.
     let sent = 0;
-    const leaseMs = this.opts.leaseMs ?? 60_000;
-    for (const row of claimed) {
-      // The lease covers the batch from the claim; before each send it is renewed for this row, and a
-      // row whose lease this worker no longer holds (expired during a slow batch and taken by another
-      // process) is left to that process.
-      const renewed = await this.db
-        .updateTable('outbox')
-        .set({ locked_until: nowIso(new Date(Date.now() + leaseMs)) })
-        .where('id', '=', row.id)
-        .where('locked_by', '=', this.holder)
-        .where('status', '=', 'pending')
-        .executeTakeFirst();
-      if (Number(renewed.numUpdatedRows) !== 1) continue;
-      try {
-        await this.transport.send({
-          messageId: `<${row.id}@mamori.invalid>`,
-          to: row.to_address,
-          subject: row.subject,
-          text: row.body_text,
-        });
-        await this.db
-          .updateTable('outbox')
-          .set({ status: 'sent', sent_at: nowIso(), attempts: sql`attempts + 1`, locked_by: null, locked_until: null, last_error: null })
-          .where('id', '=', row.id)
-          .where('locked_by', '=', this.holder)
-          .execute();
-        sent++;
-      } catch (err) {
-        const attempts = row.attempts + 1;
-        const permanent = isPermanentMailError(err) || attempts >= MAX_ATTEMPTS;
-        await this.db
-          .updateTable('outbox')
-          .set({
-            status: permanent ? 'failed' : 'pending',
-            attempts,
-            next_attempt_at: nowIso(new Date(Date.now() + backoffMs(attempts))),
-            locked_by: null,
-            locked_until: null,
-            last_error: describeMailError(err),
-          })
-          .where('id', '=', row.id)
-          .execute();
+    let next = 0;
+    const sendNext = async (): Promise<void> => {
+      while (next < claimed.length) {
+        const row = claimed[next++]!;
+        if (await this.sendRow(row)) sent++;
       }
-    }
+    };
+    const lanes = Math.max(1, Math.min(this.opts.concurrency ?? 16, claimed.length));
+    // Every lane finishes before the batch ends (a database error in one does not leave others running).
+    const results = await Promise.allSettled(Array.from({ length: lanes }, sendNext));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     return sent;
+  }
+
+  /** Hands one claimed row to the transport and records the outcome; true when it was sent. */
+  private async sendRow(row: Selectable<OutboxTable>): Promise<boolean> {
+    // The lease covers the batch from the claim; before each send it is renewed for this row, and a
+    // row whose lease this worker no longer holds (expired during a slow batch and taken by another
+    // process) is left to that process.
+    const renewed = await this.db
+      .updateTable('outbox')
+      .set({ locked_until: nowIso(new Date(Date.now() + (this.opts.leaseMs ?? 60_000))) })
+      .where('id', '=', row.id)
+      .where('locked_by', '=', this.holder)
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    if (Number(renewed.numUpdatedRows) !== 1) return false;
+    try {
+      await this.transport.send({
+        messageId: `<${row.id}@mamori.invalid>`,
+        to: row.to_address,
+        subject: row.subject,
+        text: row.body_text,
+      });
+    } catch (err) {
+      const attempts = row.attempts + 1;
+      const permanent = isPermanentMailError(err) || attempts >= MAX_ATTEMPTS;
+      await this.db
+        .updateTable('outbox')
+        .set({
+          status: permanent ? 'failed' : 'pending',
+          attempts,
+          next_attempt_at: nowIso(new Date(Date.now() + backoffMs(attempts))),
+          locked_by: null,
+          locked_until: null,
+          last_error: describeMailError(err),
+        })
+        .where('id', '=', row.id)
+        .execute();
+      return false;
+    }
+    await this.db
+      .updateTable('outbox')
+      .set({ status: 'sent', sent_at: nowIso(), attempts: sql`attempts + 1`, locked_by: null, locked_until: null, last_error: null })
+      .where('id', '=', row.id)
+      .where('locked_by', '=', this.holder)
+      .execute();
+    return true;
   }
 }
 

@@ -21,9 +21,13 @@ export class SmtpTransport implements MailTransport {
     smtpUrl: string,
     private readonly from: string,
   ) {
+    // Pooled: a few connections reused for many mails (a notice run sends thousands), instead of a
+    // connection, greeting and QUIT per mail; the outbox worker sends a batch with bounded concurrency.
     // A silent mail server is given up on after 5–10 s, inside the outbox row's lease
     // (MAIL_LEASE_SECONDS, at least 15): a hung send does not go on until another process takes the mail over.
-    this.transporter = nodemailer.createTransport({ url: smtpUrl, connectionTimeout: 5_000, greetingTimeout: 5_000, socketTimeout: 10_000 });
+    this.transporter = nodemailer.createTransport({
+      url: smtpUrl, pool: true, maxConnections: 5, maxMessages: 1000, connectionTimeout: 5_000, greetingTimeout: 5_000, socketTimeout: 10_000,
+    });
   }
   async send(m: MailMessage): Promise<void> {
     await this.transporter.sendMail({ from: this.from, to: m.to, subject: m.subject, text: m.text, messageId: m.messageId });

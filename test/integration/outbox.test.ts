@@ -68,6 +68,23 @@ for (const { dialect, skip } of DIALECTS) {
       assert.deepEqual(failed, { status: 'failed', attempts: 2 });
     });
 
+    test('a batch is sent in parallel over pooled connections: each mail once, a refusal marks only its own row', async () => {
+      sink.messages.length = 0;
+      for (let i = 0; i < 30; i++) await enqueueMail(handle.db, mail(`par-${i}`, `q${i}@example.jp`));
+      const transport = new SmtpTransport(sink.url, 'shop@example.jp');
+      const worker = new OutboxWorker(handle.db, handle.dialect, transport, { batchSize: 30, concurrency: 8 });
+      sink.failNext(550, 1);
+      assert.equal(await worker.runOnce(), 29);
+      const rows = await handle.db.selectFrom('outbox').select(['status', 'locked_by']).where('dedupe_key', 'like', 'par-%').execute();
+      assert.deepEqual(rows.map((r) => r.status).sort(), ['failed', ...Array<string>(29).fill('sent')]);
+      assert.ok(rows.every((r) => r.locked_by === null), 'every lease released');
+      const sentTo = sink.messages.map((m) => m.to[0]).filter((t) => t?.startsWith('q'));
+      assert.equal(sentTo.length, 29);
+      assert.equal(new Set(sentTo).size, 29);
+      assert.equal(await worker.runOnce(), 0, 'nothing left, nothing sent twice');
+      transport.close();
+    });
+
     test('two workers at once never send the same mail twice', async () => {
       sink.messages.length = 0;
       for (let i = 0; i < 40; i++) await enqueueMail(handle.db, mail(`bulk-${i}`, `p${i}@example.jp`));

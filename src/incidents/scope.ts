@@ -3,6 +3,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Db, DbOrTx } from '../db/index.js';
 import type { OrderChannel } from '../checkout/tables.js';
 import { CatalogRequestService } from '../catalog-requests/service.js';
+import type { CatalogRequestTable } from '../catalog-requests/tables.js';
 import { requesterKey } from '../shared/identity.js';
 import { nfkc } from '../shared/jp.js';
 import { addDays, isIsoDate, jstDate } from '../shared/time.js';
@@ -18,9 +19,12 @@ import { addDays, isIsoDate, jstDate } from '../shared/time.js';
  * - A recipient is a shipping destination (not "ship to the orderer") whose name key or phone key
  *   differs from the orderer's, identified by (name, phone, postal code) keys (`r:`). Recipients
  *   are counted apart from persons (the rules give no link between the two).
+ * - A catalog requester (カタログ請求) is a person registered at the request time: by e-mail like a
+ *   guest (so the member with that e-mail, if any); without e-mail by (name, phone) like a guest
+ *   without e-mail; without phone either by (name, postal code) (`p:`). See identity.ts requesterKey.
  * - Windows are Japan calendar days, both ends inclusive. Card: every payment attempt (any status)
- *   of an order placed in the window. Personal: members registered or updated in the window, and
- *   orderers of orders placed in the window. Recipients: of orders placed in their window.
+ *   of an order placed in the window. Personal: members registered or updated in the window,
+ *   catalog requests made in it, and orderers of orders placed in the window. Recipients: of orders placed in their window.
  */
 
 export interface DayWindow {
@@ -84,7 +88,8 @@ export interface ScopeEntry {
   categories: ('card' | 'personal' | 'recipients')[];
   contact: ScopeContact;
   card: CardAttempt[];
-  personal: { items: PersonalItem[]; registeredOn: string | null; updatedOn: string | null; orders: number } | null;
+  /** `catalogRequests`: catalog requests (カタログ請求) of the person in the personal window, when there are any. */
+  personal: { items: PersonalItem[]; registeredOn: string | null; updatedOn: string | null; orders: number; catalogRequests?: number } | null;
   recipient: { items: PersonalItem[]; orders: { orderId: string; orderedOn: string }[] } | null;
   /** JST dates of the first and last exposure (for charts by month). */
   firstExposedOn: string;
@@ -141,6 +146,8 @@ interface ScopeParts {
   inRecipients: RawBuilder<unknown>;
   /** `union all` rows (person, 0 as card, 1 as personal) of members and catalog requesters who typed their data in the personal window. */
   others: RawBuilder<unknown>;
+  /** The catalog requests of the personal window, by id. */
+  requests: Map<string, CatalogRequestTable>;
 }
 
 function scopeParts(windows: ScopeWindows, opts: ScopeOptions): ScopeParts {
@@ -157,7 +164,7 @@ function scopeParts(windows: ScopeWindows, opts: ScopeOptions): ScopeParts {
           union all select ${resolvePerson(sql`r.person`)}, 0, 1 from scope_requesters r`
     : sql``;
   return {
-    recipients, channels, anyWindow, others,
+    recipients, channels, anyWindow, others, requests: new Map(),
     channelFilter: channels ? sql`and o.channel in (${sql.join(channels)})` : sql``,
     inCard: within(placed, windows.card),
     inPersonal: within(placed, windows.personal),
@@ -176,6 +183,7 @@ async function withScopeTables<T>(db: Db, windows: ScopeWindows, opts: ScopeOpti
   const requests = windows.personal && (!parts.channels || parts.channels.includes('web'))
     ? await new CatalogRequestService(db).requestsBetween(windowInstants(windows.personal).start, windowInstants(windows.personal).end)
     : [];
+  for (const r of requests) parts.requests.set(r.id, r);
   return db.connection().execute(async (conn) => {
     const drop = async () => {
       for (const t of ['scope_requesters', 'scope_orders', 'scope_persons', 'scope_recipients']) await sql`drop table if exists ${sql.table(t)}`.execute(conn);
@@ -281,7 +289,7 @@ export function scopeWithEntries(db: Db, windows: ScopeWindows, opts: ScopeOptio
       const page = (await sql<{ person: string; card: number; personal: number }>`
         select person, card, personal from scope_persons where person > ${last} order by person limit ${PAGE}`.execute(conn)).rows;
       if (page.length === 0) break;
-      for (const e of await personEntries(conn, page, windows)) await write(out, JSON.stringify(e));
+      for (const e of await personEntries(conn, page, windows, parts.requests)) await write(out, JSON.stringify(e));
       last = page.at(-1)!.person;
     }
     last = '';
@@ -324,15 +332,17 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   return m;
 }
 
-function itemsOf(has: { email: boolean; fax: boolean }): PersonalItem[] {
+function itemsOf(has: { email: boolean; phone: boolean; fax: boolean }): PersonalItem[] {
   const items: PersonalItem[] = ['name', 'address'];
   if (has.email) items.push('email');
-  items.push('phone');
+  if (has.phone) items.push('phone');
   if (has.fax) items.push('fax');
   return items;
 }
 
-async function personEntries(conn: DbOrTx, page: { person: string; card: number; personal: number }[], windows: ScopeWindows): Promise<ScopeEntry[]> {
+async function personEntries(
+  conn: DbOrTx, page: { person: string; card: number; personal: number }[], windows: ScopeWindows, requests: Map<string, CatalogRequestTable>,
+): Promise<ScopeEntry[]> {
   const keys = page.map((p) => p.person);
   const orders = (await sql<OrderContactRow>`
     select so.person, so.order_id, o.order_number, o.placed_at, so.card, so.personal,
@@ -349,6 +359,14 @@ async function personEntries(conn: DbOrTx, page: { person: string; card: number;
   const members = new Map(
     (memberIds.length ? await conn.selectFrom('customers').selectAll().where('id', 'in', memberIds).execute() : []).map((c) => [c.id, c]),
   );
+  const requestRows = (await sql<{ request_id: string; person: string }>`
+    select request_id, person from (select r.request_id, ${resolvePerson(sql`r.person`)} as person from scope_requesters r) x
+    where person in (${sql.join(keys)})`.execute(conn)).rows;
+  // Latest first, like the orders.
+  const requestsBy = groupBy(
+    requestRows.map((r) => ({ person: r.person, request: requests.get(r.request_id)! })).sort((a, b) => (a.request.created_at < b.request.created_at ? 1 : -1)),
+    (r) => r.person,
+  );
   const ordersBy = groupBy(orders, (o) => o.person);
   const attemptsBy = groupBy(attempts, (a) => a.person);
   const personalWindow = windows.personal ? windowInstants(windows.personal) : null;
@@ -358,8 +376,12 @@ async function personEntries(conn: DbOrTx, page: { person: string; card: number;
     const own = ordersBy.get(p.person) ?? [];
     const member = p.person.startsWith('m:') ? members.get(p.person.slice(2)) : undefined;
     const latest = own[0];
+    const ownRequests = (requestsBy.get(p.person) ?? []).map((r) => r.request);
+    const req = ownRequests[0];
     const contact: ScopeContact = member
       ? { name: member.name, email: sendable(member.email || null), phone: member.phone, fax: member.fax, postalCode: member.postal_code, prefecture: member.prefecture, address1: member.address1, address2: member.address2 }
+      : !latest && req
+      ? { name: req.name, email: sendable(req.email), phone: req.phone, fax: null, postalCode: req.postal_code, prefecture: req.prefecture, address1: req.address1, address2: req.address2 }
       : {
         name: latest!.orderer_name, email: sendable(own.find((o) => o.orderer_email)?.orderer_email ?? null), phone: latest!.orderer_phone,
         fax: own.find((o) => o.orderer_fax)?.orderer_fax ?? null, postalCode: latest!.orderer_postal_code,
@@ -382,14 +404,18 @@ async function personEntries(conn: DbOrTx, page: { person: string; card: number;
       if (registered) dates.push(registered);
       if (updated) dates.push(updated);
       const fromMember = Boolean(registered || updated);
+      for (const r of ownRequests) dates.push(r.created_at);
       personal = {
         items: itemsOf({
-          email: (fromMember && Boolean(member!.email)) || personalOrders.some((o) => o.orderer_email),
+          email: (fromMember && Boolean(member!.email)) || personalOrders.some((o) => o.orderer_email) || ownRequests.some((r) => r.email),
+          // Members and orderers always gave a phone number; a catalog requester may not have.
+          phone: fromMember || personalOrders.length > 0 || ownRequests.some((r) => r.phone),
           fax: (fromMember && Boolean(member!.fax)) || personalOrders.some((o) => o.orderer_fax),
         }),
         registeredOn: registered ? jst(registered) : null,
         updatedOn: updated ? jst(updated) : null,
         orders: personalOrders.length,
+        ...(ownRequests.length ? { catalogRequests: ownRequests.length } : {}),
       };
     }
     dates.sort();

@@ -1,8 +1,8 @@
 /**
  * History import and incident scoping, measured (not asserted): `node --import tsx bench/history.ts`
  * with HISTORY_CUSTOMERS / HISTORY_ORDERS (default 20,000 / 100,000) and, for PostgreSQL,
- * BENCH_DATABASE_URL. Prints the time of each step and the peak resident memory, and compares the
- * scope with a baseline: the same counts as one hand-written SQL statement over the raw key
+ * BENCH_DATABASE_URL (HISTORY_DIALECTS=postgres to run only that one). Prints the time of each
+ * step and the peak resident memory, and compares the scope with a baseline: the same counts as one hand-written SQL statement over the raw key
  * columns of the same tables (no stored scoping keys), run in the same process on the same data.
  */
 import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
@@ -74,7 +74,8 @@ const seconds = async (fn: () => Promise<unknown>) => {
   return Number(process.hrtime.bigint() - t) / 1e9;
 };
 
-for (const dialect of pgUrl ? ['sqlite', 'postgres'] : ['sqlite']) {
+const dialects = process.env.HISTORY_DIALECTS?.split(',') ?? (pgUrl ? ['sqlite', 'postgres'] : ['sqlite']);
+for (const dialect of dialects) {
   let schema: string | null = null;
   let url: string | null = null;
   if (dialect === 'postgres') {

@@ -11,7 +11,8 @@ import { addDays, isIsoDate, jstDate } from '../shared/time.js';
 /**
  * Incident scoping, by the rules of ../shared/docs/history-format.md, over the shop's own tables
  * (orders placed here and imported history alike), in SQL set operations over the identity-key
- * columns (src/shared/identity.ts); no order is loaded into JavaScript to count.
+ * columns and the scoping keys stored on each order (src/shared/identity.ts); no order is loaded
+ * into JavaScript to count, and the counts are one statement over orders_scope_idx.
  *
  * - A person is a member (`m:` + customer id). A guest order belongs to the member whose e-mail
  *   key equals the orderer's (the earliest registered, should several share it); else to its
@@ -24,7 +25,8 @@ import { addDays, isIsoDate, jstDate } from '../shared/time.js';
  *   without e-mail; without phone either by (name, postal code) (`p:`). See identity.ts requesterKey.
  * - Windows are Japan calendar days, both ends inclusive. Card: every payment attempt (any status)
  *   of an order placed in the window. Personal: members registered or updated in the window,
- *   catalog requests made in it, and orderers of orders placed in the window. Recipients: of orders placed in their window.
+ *   catalog requests made in it, and orderers of orders placed in the window. Recipients: of
+ *   orders placed in their window.
  */
 
 export interface DayWindow {

@@ -74,9 +74,8 @@ export const migrations: Migrations = {
         last = rows[rows.length - 1]!.id;
       }
       // Covering: the counts read only this index (placed_at range), plus a payments lookup by order.
+      // No index by key alone: nothing looks orders up by it yet, and every index slows imports.
       await db.schema.createIndex('orders_scope_idx').on('orders').columns(['placed_at', 'customer_id', 'orderer_key', 'recipient_key', 'channel', 'id']).execute();
-      await db.schema.createIndex('orders_orderer_key_idx').on('orders').columns(['orderer_key', 'placed_at']).execute();
-      await db.schema.createIndex('orders_recipient_key_idx').on('orders').columns(['recipient_key', 'placed_at']).execute();
     },
   },
 };

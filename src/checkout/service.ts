@@ -5,7 +5,7 @@ import { isUniqueViolation, nowIso } from '../db/index.js';
 import { enqueueMail } from '../notify/outbox.js';
 import type { SettingsService } from '../settings/service.js';
 import { hmacBase64url, newId, randomBase32, sha256Hex, safeEqual } from '../shared/ids.js';
-import { orderIdentityColumns } from '../shared/identity.js';
+import { orderIdentityColumns, orderScopeKeys } from '../shared/identity.js';
 import type { Prefecture } from '../shared/jp.js';
 import { jstDate } from '../shared/time.js';
 import type { CheckoutForm, Destination } from './form.js';
@@ -228,9 +228,11 @@ export class OrderService {
       updated_at: now,
       orderer_email_key: null, orderer_phone_key: null, orderer_name_key: null, orderer_postal_key: null,
       shipping_name_key: null, shipping_phone_key: null, shipping_postal_key: null,
+      orderer_key: '', recipient_key: null,
       source: 'shop',
     };
     Object.assign(order, orderIdentityColumns(order));
+    Object.assign(order, orderScopeKeys(order));
     const lines: OrderLineTable[] = quote.cart.lines.map((l, i) => ({
       id: newId('oln'),
       order_id: order.id,

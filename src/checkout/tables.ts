@@ -65,6 +65,9 @@ export interface OrderTable {
   shipping_name_key: string | null;
   shipping_phone_key: string | null;
   shipping_postal_key: string | null;
+  /** Scoping keys (src/shared/identity.ts `orderScopeKeys`), stored at write time. */
+  orderer_key: string | null;
+  recipient_key: string | null;
   /** 'shop' (placed here) or 'import' (history import: order_number is the id in the imported history). */
   source: string;
 }

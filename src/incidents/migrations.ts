@@ -1,5 +1,5 @@
 import type { MigrationDb, Migrations } from '../db/migrate.js';
-import { customerIdentityColumns, orderIdentityColumns } from '../shared/identity.js';
+import { customerIdentityColumns, orderIdentityColumns, orderScopeKeys } from '../shared/identity.js';
 
 /**
  * Incident response (issue #6). History import and incident scoping keep imported customers and
@@ -52,6 +52,30 @@ export const migrations: Migrations = {
       await db.schema.createIndex('orders_orderer_email_key_idx').on('orders').column('orderer_email_key').execute();
       await db.schema.createIndex('orders_orderer_phone_key_idx').on('orders').column('orderer_phone_key').execute();
       await db.schema.createIndex('customers_phone_key_idx').on('customers').column('phone_key').execute();
+    },
+  },
+  '0145_orders_scope_keys': {
+    async up(db: MigrationDb) {
+      // Each order's scoping keys (src/shared/identity.ts orderScopeKeys), stored so that scoping
+      // is an index range scan + group-by; written by checkout, staff order entry and import.
+      await db.schema.alterTable('orders').addColumn('orderer_key', 'text').execute();
+      await db.schema.alterTable('orders').addColumn('recipient_key', 'text').execute();
+      let last = '';
+      for (;;) {
+        const rows = (await db
+          .selectFrom('orders')
+          .select(['id', 'ship_to_orderer', 'orderer_email_key', 'orderer_phone_key', 'orderer_name_key', 'shipping_name_key', 'shipping_phone_key', 'shipping_postal_key'])
+          .where('id', '>', last)
+          .orderBy('id')
+          .limit(1000)
+          .execute()) as (Parameters<typeof orderScopeKeys>[0] & { id: string })[];
+        if (rows.length === 0) break;
+        for (const r of rows) await db.updateTable('orders').set(orderScopeKeys(r)).where('id', '=', r.id).execute();
+        last = rows[rows.length - 1]!.id;
+      }
+      // Covering: the counts read only this index (placed_at range), plus a payments lookup by order.
+      // No index by key alone: nothing looks orders up by it yet, and every index slows imports.
+      await db.schema.createIndex('orders_scope_idx').on('orders').columns(['placed_at', 'customer_id', 'orderer_key', 'recipient_key', 'channel', 'id']).execute();
     },
   },
 };

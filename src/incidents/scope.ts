@@ -1,14 +1,18 @@
 import type { Writable } from 'node:stream';
-import { sql, type RawBuilder } from 'kysely';
+import { PostgresAdapter, sql, type RawBuilder } from 'kysely';
 import type { Db, DbOrTx } from '../db/index.js';
 import type { OrderChannel } from '../checkout/tables.js';
+import { CatalogRequestService } from '../catalog-requests/service.js';
+import type { CatalogRequestTable } from '../catalog-requests/tables.js';
+import { requesterKey } from '../shared/identity.js';
 import { nfkc } from '../shared/jp.js';
 import { addDays, isIsoDate, jstDate } from '../shared/time.js';
 
 /**
  * Incident scoping, by the rules of ../shared/docs/history-format.md, over the shop's own tables
  * (orders placed here and imported history alike), in SQL set operations over the identity-key
- * columns (src/shared/identity.ts); no order is loaded into JavaScript to count.
+ * columns and the scoping keys stored on each order (src/shared/identity.ts); no order is loaded
+ * into JavaScript to count, and the counts are one statement over orders_scope_idx.
  *
  * - A person is a member (`m:` + customer id). A guest order belongs to the member whose e-mail
  *   key equals the orderer's (the earliest registered, should several share it); else to its
@@ -16,9 +20,13 @@ import { addDays, isIsoDate, jstDate } from '../shared/time.js';
  * - A recipient is a shipping destination (not "ship to the orderer") whose name key or phone key
  *   differs from the orderer's, identified by (name, phone, postal code) keys (`r:`). Recipients
  *   are counted apart from persons (the rules give no link between the two).
+ * - A catalog requester (カタログ請求) is a person registered at the request time: by e-mail like a
+ *   guest (so the member with that e-mail, if any); without e-mail by (name, phone) like a guest
+ *   without e-mail; without phone either by (name, postal code) (`p:`). See identity.ts requesterKey.
  * - Windows are Japan calendar days, both ends inclusive. Card: every payment attempt (any status)
- *   of an order placed in the window. Personal: members registered or updated in the window, and
- *   orderers of orders placed in the window. Recipients: of orders placed in their window.
+ *   of an order placed in the window. Personal: members registered or updated in the window,
+ *   catalog requests made in it, and orderers of orders placed in the window. Recipients: of
+ *   orders placed in their window.
  */
 
 export interface DayWindow {
@@ -82,7 +90,8 @@ export interface ScopeEntry {
   categories: ('card' | 'personal' | 'recipients')[];
   contact: ScopeContact;
   card: CardAttempt[];
-  personal: { items: PersonalItem[]; registeredOn: string | null; updatedOn: string | null; orders: number } | null;
+  /** `catalogRequests`: catalog requests (カタログ請求) of the person in the personal window, when there are any. */
+  personal: { items: PersonalItem[]; registeredOn: string | null; updatedOn: string | null; orders: number; catalogRequests?: number } | null;
   recipient: { items: PersonalItem[]; orders: { orderId: string; orderedOn: string }[] } | null;
   /** JST dates of the first and last exposure (for charts by month). */
   firstExposedOn: string;
@@ -115,64 +124,103 @@ const jst = (iso: string) => jstDate(new Date(iso));
 const sendable = (email: string | null) => (email ? nfkc(email).trim() : null);
 
 /**
- * Builds the scope in temporary tables on one connection (`scope_orders`: every order in any
- * window with its person and recipient key; `scope_persons`; `scope_recipients`), runs `fn`,
- * and drops them.
+ * The person an identity key belongs to: an `e:` key (guest or catalog requester e-mail) is the
+ * member's whose e-mail key it is (the earliest registered, should several share it), looked up
+ * through customers_email_key_idx; any other key is its own person.
  */
-async function withScopeTables<T>(db: Db, windows: ScopeWindows, opts: ScopeOptions & { forEntries: boolean }, fn: (conn: DbOrTx) => Promise<T>): Promise<T> {
+function resolvePerson(key: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`case when substr(${key}, 1, 2) = 'e:' then coalesce(
+    (select 'm:' || c.id from customers c where c.email_key = substr(${key}, 3) order by c.created_at, c.id limit 1), ${key}) else ${key} end`;
+}
+
+/** The person of an order (`o`): its member, else its orderer key resolved. */
+const orderPerson = sql`case when o.customer_id is not null then 'm:' || o.customer_id else ${resolvePerson(sql`o.orderer_key`)} end`;
+
+interface ScopeParts {
+  /** Recipients' window (the personal one when not given). */
+  recipients: DayWindow | null;
+  channels: OrderChannel[] | null;
+  /** Orders placed in any window. */
+  anyWindow: RawBuilder<unknown>;
+  channelFilter: RawBuilder<unknown>;
+  inCard: RawBuilder<unknown>;
+  inPersonal: RawBuilder<unknown>;
+  inRecipients: RawBuilder<unknown>;
+  /** `union all` rows (person, 0 as card, 1 as personal) of members and catalog requesters who typed their data in the personal window. */
+  others: RawBuilder<unknown>;
+  /** The catalog requests of the personal window, by id. */
+  requests: Map<string, CatalogRequestTable>;
+}
+
+function scopeParts(windows: ScopeWindows, opts: ScopeOptions): ScopeParts {
   const recipients = windows.recipients === undefined ? windows.personal : windows.recipients;
   const channels = opts.channels?.length ? opts.channels : null;
+  const placed = sql`o.placed_at`;
+  const ws = [windows.card, windows.personal, recipients].filter((w): w is DayWindow => w !== null).map(windowInstants);
+  const anyWindow = ws.length
+    ? sql`o.placed_at >= ${ws.map((w) => w.start).sort()[0]!} and o.placed_at < ${ws.map((w) => w.end).sort().at(-1)!}`
+    : sql`0 = 1`;
+  // Members registered or updated, and catalog requests, in the personal window: those count as web.
+  const others = windows.personal && (!channels || channels.includes('web'))
+    ? sql`union all select 'm:' || c.id, 0, 1 from customers c where ${within(sql`c.created_at`, windows.personal)} or ${within(sql`c.updated_at`, windows.personal)}
+          union all select ${resolvePerson(sql`r.person`)}, 0, 1 from scope_requesters r`
+    : sql``;
+  return {
+    recipients, channels, anyWindow, others, requests: new Map(),
+    channelFilter: channels ? sql`and o.channel in (${sql.join(channels)})` : sql``,
+    inCard: within(placed, windows.card),
+    inPersonal: within(placed, windows.personal),
+    inRecipients: within(placed, recipients),
+  };
+}
+
+/**
+ * Runs `fn` on one connection with `scope_requesters` (the catalog requests of the personal
+ * window, read through CatalogRequestService, with their person key) and, for the per-person
+ * lines, `scope_orders` (every order in any window with its person and flags), `scope_persons`
+ * and `scope_recipients`; drops them after.
+ */
+async function withScopeTables<T>(db: Db, windows: ScopeWindows, opts: ScopeOptions & { forEntries: boolean }, fn: (conn: DbOrTx, parts: ScopeParts) => Promise<T>): Promise<T> {
+  const parts = scopeParts(windows, opts);
+  const requests = windows.personal && (!parts.channels || parts.channels.includes('web'))
+    ? await new CatalogRequestService(db).requestsBetween(windowInstants(windows.personal).start, windowInstants(windows.personal).end)
+    : [];
+  for (const r of requests) parts.requests.set(r.id, r);
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   return db.connection().execute(async (conn) => {
     const drop = async () => {
-      for (const t of ['scope_member_email', 'scope_orders', 'scope_persons', 'scope_recipients']) await sql`drop table if exists ${sql.table(t)}`.execute(conn);
+      for (const t of ['scope_requesters', 'scope_orders', 'scope_persons', 'scope_recipients']) await sql`drop table if exists ${sql.table(t)}`.execute(conn);
     };
     await drop();
+    if (postgres) {
+      // The subqueries make the planner's cost estimate huge, so PostgreSQL JIT-compiles the
+      // statement: ≈ 1.3 s of compiling for a statement that runs in less. And the group-bys
+      // should sort in memory rather than spill to disk (server memory, per sort, for this session).
+      await sql`set jit = off`.execute(conn);
+      await sql`set work_mem = '64MB'`.execute(conn);
+    }
     try {
-      const placed = sql`o.placed_at`;
-      const inCard = within(placed, windows.card);
-      const inPersonal = within(placed, windows.personal);
-      const inRecipients = within(placed, recipients);
-      const channelFilter = channels ? sql`and o.channel in (${sql.join(channels)})` : sql``;
+      await sql`create temporary table scope_requesters (request_id text primary key, person text not null)`.execute(conn);
+      for (let i = 0; i < requests.length; i += 500) {
+        const values = sql.join(requests.slice(i, i + 500).map((r) => sql`(${r.id}, ${requesterKey(r)})`));
+        await sql`insert into scope_requesters (request_id, person) values ${values}`.execute(conn);
+      }
+      if (!opts.forEntries) return await fn(conn, parts);
 
-      // The member each e-mail key belongs to: the earliest registered, should several share it.
-      await sql`create temporary table scope_member_email (email_key text primary key, customer_id text not null)`.execute(conn);
-      await sql`
-        insert into scope_member_email (email_key, customer_id)
-        select email_key, id from (
-          select email_key, id, row_number() over (partition by email_key order by created_at, id) as rn
-          from customers where email_key is not null
-        ) m where rn = 1`.execute(conn);
-
+      const { inCard, inPersonal, inRecipients, anyWindow, channelFilter } = parts;
       await sql`create temporary table scope_orders (
         order_id text not null, person text not null, recipient text, placed_at text not null,
         card integer not null, personal integer not null, recip integer not null)`.execute(conn);
       await sql`
         insert into scope_orders (order_id, person, recipient, placed_at, card, personal, recip)
-        select o.id,
-          case when o.customer_id is not null then 'm:' || o.customer_id
-               when me.customer_id is not null then 'm:' || me.customer_id
-               when o.orderer_email_key is not null then 'e:' || o.orderer_email_key
-               else 'n:' || coalesce(o.orderer_name_key, '') || '|' || coalesce(o.orderer_phone_key, '') end,
-          case when o.ship_to_orderer = 0 and o.shipping_name_key is not null
-                and (o.shipping_name_key <> coalesce(o.orderer_name_key, '') or coalesce(o.shipping_phone_key, '') <> coalesce(o.orderer_phone_key, ''))
-               then 'r:' || o.shipping_name_key || '|' || coalesce(o.shipping_phone_key, '') || '|' || coalesce(o.shipping_postal_key, '') end,
-          o.placed_at,
+        select o.id, ${orderPerson}, o.recipient_key, o.placed_at,
           case when ${inCard} then 1 else 0 end,
           case when ${inPersonal} then 1 else 0 end,
           case when ${inRecipients} then 1 else 0 end
         from orders o
-        left join scope_member_email me on o.customer_id is null and me.email_key = o.orderer_email_key
-        where (${inCard} or ${inPersonal} or ${inRecipients}) ${channelFilter}`.execute(conn);
-      if (opts.forEntries) {
-        // Only the per-person lines look orders up by person or recipient.
-        await sql`create index scope_orders_person on scope_orders (person)`.execute(conn);
-        await sql`create index scope_orders_recipient on scope_orders (recipient)`.execute(conn);
-      }
-
-      // Members who typed their data (registered or updated) in the personal window; those count as web.
-      const members = windows.personal && (!channels || channels.includes('web'))
-        ? sql`union all select 'm:' || c.id, 0, 1 from customers c where ${within(sql`c.created_at`, windows.personal)} or ${within(sql`c.updated_at`, windows.personal)}`
-        : sql``;
+        where ${anyWindow} ${channelFilter}`.execute(conn);
+      await sql`create index scope_orders_person on scope_orders (person)`.execute(conn);
+      await sql`create index scope_orders_recipient on scope_orders (recipient)`.execute(conn);
       await sql`create temporary table scope_persons (person text primary key, card integer not null, personal integer not null)`.execute(conn);
       await sql`
         insert into scope_persons (person, card, personal)
@@ -181,38 +229,68 @@ async function withScopeTables<T>(db: Db, windows: ScopeWindows, opts: ScopeOpti
             where so.card = 1 and exists (select 1 from payments p where p.order_id = so.order_id)
           union all
           select so.person, 0, 1 from scope_orders so where so.personal = 1
-          ${members}
+          ${parts.others}
         ) t group by person`.execute(conn);
       await sql`create temporary table scope_recipients (recipient text primary key)`.execute(conn);
       await sql`insert into scope_recipients (recipient) select distinct recipient from scope_orders where recip = 1 and recipient is not null`.execute(conn);
-      return await fn(conn);
+      return await fn(conn, parts);
     } finally {
       await drop();
+      if (postgres) {
+        await sql`reset jit`.execute(conn);
+        await sql`reset work_mem`.execute(conn);
+      }
     }
   });
 }
 
-async function counts(conn: DbOrTx, windows: ScopeWindows, opts: ScopeOptions): Promise<ScopeCounts> {
-  const one = async (q: RawBuilder<{ n: number | string }>) => Number((await q.execute(conn)).rows[0]?.n ?? 0);
-  const cardPersons = await one(sql`select count(*) as n from scope_persons where card = 1`);
-  const cardPayments = await one(sql`select count(*) as n from scope_orders so join payments p on p.order_id = so.order_id where so.card = 1`);
-  const personal = await one(sql`select count(*) as n from scope_persons where personal = 1`);
-  const personalMembers = await one(sql`select count(*) as n from scope_persons where personal = 1 and person like 'm:%'`);
-  const recipients = await one(sql`select count(*) as n from scope_recipients`);
-  const persons = await one(sql`select count(*) as n from scope_persons`);
+/**
+ * The counts in one statement. Orders are first grouped by (member id, orderer key) — a range scan
+ * of orders_scope_idx over each window, with a payments probe by order for the card window —, so
+ * that a guest key is resolved to its member once per distinct key rather than once per order;
+ * then grouped by person. No per-order temporary table.
+ */
+async function counts(conn: DbOrTx, windows: ScopeWindows, parts: ScopeParts): Promise<ScopeCounts> {
+  const { inCard, inPersonal, inRecipients, channelFilter } = parts;
+  const row = (await sql<{ card_persons: number | string | null; personal: number | string | null; personal_members: number | string | null; persons: number | string; card_payments: number | string; recipients: number | string }>`
+    select
+      sum(t.card) as card_persons, sum(t.personal) as personal,
+      sum(case when t.personal = 1 and substr(t.person, 1, 2) = 'm:' then 1 else 0 end) as personal_members,
+      count(*) as persons,
+      (select count(*) from orders o join payments p on p.order_id = o.id where ${inCard} ${channelFilter}) as card_payments,
+      (select count(distinct o.recipient_key) from orders o where ${inRecipients} and o.recipient_key is not null ${channelFilter}) as recipients
+    from (
+      select person, max(card) as card, max(personal) as personal from (
+        select case when g.cid is not null then 'm:' || g.cid else ${resolvePerson(sql`g.gk`)} end as person, g.card, g.personal
+        from (
+          select cid, gk, max(card) as card, max(personal) as personal from (
+            select o.customer_id as cid, o.orderer_key as gk, 1 as card, 0 as personal from orders o
+              where ${inCard} ${channelFilter} and exists (select 1 from payments p where p.order_id = o.id)
+            union all
+            select o.customer_id, o.orderer_key, 0, 1 from orders o where ${inPersonal} ${channelFilter}
+          ) x group by cid, gk
+        ) g
+        ${parts.others}
+      ) u group by person
+    ) t`.execute(conn)).rows[0]!;
+  const n = (v: number | string | null | undefined) => Number(v ?? 0);
+  const personal = n(row.personal);
+  const personalMembers = n(row.personal_members);
+  const recipients = n(row.recipients);
+  const persons = n(row.persons);
   return {
-    card: { persons: cardPersons, payments: cardPayments },
+    card: { persons: n(row.card_persons), payments: n(row.card_payments) },
     personal: { persons: personal, members: personalMembers, guests: personal - personalMembers },
     recipients: { persons: recipients },
     total: { persons: persons + recipients, personsExcludingRecipients: persons },
-    windows: { card: windows.card, personal: windows.personal, recipients: windows.recipients === undefined ? windows.personal : windows.recipients },
-    channels: opts.channels?.length ? opts.channels : null,
+    windows: { card: windows.card, personal: windows.personal, recipients: parts.recipients },
+    channels: parts.channels,
   };
 }
 
 /** The counts of the scope (the `--json` contract). */
 export function scopeCounts(db: Db, windows: ScopeWindows, opts: ScopeOptions = {}): Promise<ScopeCounts> {
-  return withScopeTables(db, windows, { ...opts, forEntries: false }, (conn) => counts(conn, windows, opts));
+  return withScopeTables(db, windows, { ...opts, forEntries: false }, (conn, parts) => counts(conn, windows, parts));
 }
 
 function write(out: Writable, line: string): Promise<void> | null {
@@ -224,14 +302,14 @@ const PAGE = 1000;
 
 /** Counts, and one line per affected person and recipient written to `out` (streamed, a page at a time). */
 export function scopeWithEntries(db: Db, windows: ScopeWindows, opts: ScopeOptions, out: Writable): Promise<ScopeCounts> {
-  return withScopeTables(db, windows, { ...opts, forEntries: true }, async (conn) => {
-    const result = await counts(conn, windows, opts);
+  return withScopeTables(db, windows, { ...opts, forEntries: true }, async (conn, parts) => {
+    const result = await counts(conn, windows, parts);
     let last = '';
     for (;;) {
       const page = (await sql<{ person: string; card: number; personal: number }>`
         select person, card, personal from scope_persons where person > ${last} order by person limit ${PAGE}`.execute(conn)).rows;
       if (page.length === 0) break;
-      for (const e of await personEntries(conn, page, windows)) await write(out, JSON.stringify(e));
+      for (const e of await personEntries(conn, page, windows, parts.requests)) await write(out, JSON.stringify(e));
       last = page.at(-1)!.person;
     }
     last = '';
@@ -274,15 +352,17 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   return m;
 }
 
-function itemsOf(has: { email: boolean; fax: boolean }): PersonalItem[] {
+function itemsOf(has: { email: boolean; phone: boolean; fax: boolean }): PersonalItem[] {
   const items: PersonalItem[] = ['name', 'address'];
   if (has.email) items.push('email');
-  items.push('phone');
+  if (has.phone) items.push('phone');
   if (has.fax) items.push('fax');
   return items;
 }
 
-async function personEntries(conn: DbOrTx, page: { person: string; card: number; personal: number }[], windows: ScopeWindows): Promise<ScopeEntry[]> {
+async function personEntries(
+  conn: DbOrTx, page: { person: string; card: number; personal: number }[], windows: ScopeWindows, requests: Map<string, CatalogRequestTable>,
+): Promise<ScopeEntry[]> {
   const keys = page.map((p) => p.person);
   const orders = (await sql<OrderContactRow>`
     select so.person, so.order_id, o.order_number, o.placed_at, so.card, so.personal,
@@ -299,6 +379,14 @@ async function personEntries(conn: DbOrTx, page: { person: string; card: number;
   const members = new Map(
     (memberIds.length ? await conn.selectFrom('customers').selectAll().where('id', 'in', memberIds).execute() : []).map((c) => [c.id, c]),
   );
+  const requestRows = (await sql<{ request_id: string; person: string }>`
+    select request_id, person from (select r.request_id, ${resolvePerson(sql`r.person`)} as person from scope_requesters r) x
+    where person in (${sql.join(keys)})`.execute(conn)).rows;
+  // Latest first, like the orders.
+  const requestsBy = groupBy(
+    requestRows.map((r) => ({ person: r.person, request: requests.get(r.request_id)! })).sort((a, b) => (a.request.created_at < b.request.created_at ? 1 : -1)),
+    (r) => r.person,
+  );
   const ordersBy = groupBy(orders, (o) => o.person);
   const attemptsBy = groupBy(attempts, (a) => a.person);
   const personalWindow = windows.personal ? windowInstants(windows.personal) : null;
@@ -308,8 +396,12 @@ async function personEntries(conn: DbOrTx, page: { person: string; card: number;
     const own = ordersBy.get(p.person) ?? [];
     const member = p.person.startsWith('m:') ? members.get(p.person.slice(2)) : undefined;
     const latest = own[0];
+    const ownRequests = (requestsBy.get(p.person) ?? []).map((r) => r.request);
+    const req = ownRequests[0];
     const contact: ScopeContact = member
       ? { name: member.name, email: sendable(member.email || null), phone: member.phone, fax: member.fax, postalCode: member.postal_code, prefecture: member.prefecture, address1: member.address1, address2: member.address2 }
+      : !latest && req
+      ? { name: req.name, email: sendable(req.email), phone: req.phone, fax: null, postalCode: req.postal_code, prefecture: req.prefecture, address1: req.address1, address2: req.address2 }
       : {
         name: latest!.orderer_name, email: sendable(own.find((o) => o.orderer_email)?.orderer_email ?? null), phone: latest!.orderer_phone,
         fax: own.find((o) => o.orderer_fax)?.orderer_fax ?? null, postalCode: latest!.orderer_postal_code,
@@ -332,14 +424,18 @@ async function personEntries(conn: DbOrTx, page: { person: string; card: number;
       if (registered) dates.push(registered);
       if (updated) dates.push(updated);
       const fromMember = Boolean(registered || updated);
+      for (const r of ownRequests) dates.push(r.created_at);
       personal = {
         items: itemsOf({
-          email: (fromMember && Boolean(member!.email)) || personalOrders.some((o) => o.orderer_email),
+          email: (fromMember && Boolean(member!.email)) || personalOrders.some((o) => o.orderer_email) || ownRequests.some((r) => r.email),
+          // Members and orderers always gave a phone number; a catalog requester may not have.
+          phone: fromMember || personalOrders.length > 0 || ownRequests.some((r) => r.phone),
           fax: (fromMember && Boolean(member!.fax)) || personalOrders.some((o) => o.orderer_fax),
         }),
         registeredOn: registered ? jst(registered) : null,
         updatedOn: updated ? jst(updated) : null,
         orders: personalOrders.length,
+        ...(ownRequests.length ? { catalogRequests: ownRequests.length } : {}),
       };
     }
     dates.sort();

@@ -55,3 +55,41 @@ export function orderIdentityColumns(o: {
     shipping_name_key: s.name, shipping_phone_key: s.phone, shipping_postal_key: s.postal,
   };
 }
+
+/**
+ * The scoping keys an `orders` row stores (computed from its key columns, at write time, so that
+ * scoping groups and counts on indexed columns instead of building keys for every order):
+ * - `orderer_key`: who placed it when it is not a member's order — `e:` + e-mail key, or, without
+ *   e-mail, `n:` + name key + `|` + phone key. A member order (customer id) is the member's, and a
+ *   guest order whose e-mail key is a member's belongs to that member: both are resolved at scope
+ *   time, since members register (or change e-mail) after guest orders.
+ * - `recipient_key`: a shipping destination that is not the orderer (ships elsewhere, and its name
+ *   key or phone key differs from the orderer's): `r:` + name key + `|` + phone key + `|` + postal
+ *   key; else null.
+ */
+export function orderScopeKeys(o: {
+  ship_to_orderer: number;
+  orderer_email_key: string | null; orderer_phone_key: string | null; orderer_name_key: string | null;
+  shipping_name_key: string | null; shipping_phone_key: string | null; shipping_postal_key: string | null;
+}): { orderer_key: string; recipient_key: string | null } {
+  const ordererKey = o.orderer_email_key !== null ? `e:${o.orderer_email_key}` : `n:${o.orderer_name_key ?? ''}|${o.orderer_phone_key ?? ''}`;
+  const elsewhere = Number(o.ship_to_orderer) === 0 && o.shipping_name_key !== null
+    && (o.shipping_name_key !== (o.orderer_name_key ?? '') || (o.shipping_phone_key ?? '') !== (o.orderer_phone_key ?? ''));
+  return {
+    orderer_key: ordererKey,
+    recipient_key: elsewhere ? `r:${o.shipping_name_key}|${o.shipping_phone_key ?? ''}|${o.shipping_postal_key ?? ''}` : null,
+  };
+}
+
+/**
+ * The person key of a catalog requester (no member account, no order): by e-mail like a guest
+ * (`e:`, so it resolves to the member with that e-mail at scope time); without e-mail, by name
+ * and phone like a guest without e-mail (`n:`); without phone either, by name and postal code
+ * (`p:`).
+ */
+export function requesterKey(r: { email: string | null; phone: string | null; name: string; postal_code: string }): string {
+  const k = identityKeys({ email: r.email, phone: r.phone, name: r.name, postalCode: r.postal_code });
+  if (k.email !== null) return `e:${k.email}`;
+  if (k.phone !== null) return `n:${k.name ?? ''}|${k.phone}`;
+  return `p:${k.name ?? ''}|${k.postal ?? ''}`;
+}

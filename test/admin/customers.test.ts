@@ -92,6 +92,7 @@ for (const { dialect, skip } of DIALECTS) {
           rounding: 'floor', lang: 'ja', access_token_hash: 'x', stock_released: 0, placed_at: now, updated_at: now,
           orderer_email_key: 'hanako@example.jp', orderer_phone_key: '0312345678', orderer_name_key: '山田花子', orderer_postal_key: '1000001',
           shipping_name_key: null, shipping_phone_key: null, shipping_postal_key: null, source: 'shop',
+          orderer_key: 'e:hanako@example.jp', recipient_key: null,
         })
         .execute();
     });

@@ -23,7 +23,7 @@ function order(overrides: Partial<ExportOrder> = {}): ExportOrder {
     taxable_8_yen: 4480, tax_8_yen: 331, taxable_10_yen: 330, tax_10_yen: 30, rounding: 'floor', lang: 'ja', access_token_hash: 'x',
     stock_released: 0, placed_at: '2025-01-01T01:00:00.000Z', updated_at: '2025-01-01T01:00:00.000Z',
     orderer_email_key: null, orderer_phone_key: null, orderer_name_key: null, orderer_postal_key: null,
-    shipping_name_key: null, shipping_phone_key: null, shipping_postal_key: null, source: 'shop',
+    shipping_name_key: null, shipping_phone_key: null, shipping_postal_key: null, source: 'shop', orderer_key: null, recipient_key: null,
     lines: [line(1, '深蒸し煎茶 100g', 'GT-SEN-100', 2, 1080, 8), line(2, '八女抹茶 30g', 'MT-YAM-30', 1, 2320, 8)],
     ...overrides,
   };

@@ -5,7 +5,7 @@ import type { Db, Tx } from '../../db/index.js';
 import type { OrderLineTable, OrderStatus, OrderTable } from '../../checkout/tables.js';
 import type { CustomerTable } from '../../customers/tables.js';
 import type { PaymentStatus, PaymentTable } from '../../payments/tables.js';
-import { customerIdentityColumns, orderIdentityColumns } from '../../shared/identity.js';
+import { customerIdentityColumns, orderIdentityColumns, orderScopeKeys } from '../../shared/identity.js';
 import { newId, newToken, sha256Hex } from '../../shared/ids.js';
 import { normalise } from '../../shared/jp.js';
 import { parseLine, type CustomerRecord, type OrderRecord } from './format.js';
@@ -151,9 +151,11 @@ export function orderRows(rec: OrderRecord, id: string, customerId: string | nul
     updated_at: rec.orderedAt,
     orderer_email_key: null, orderer_phone_key: null, orderer_name_key: null, orderer_postal_key: null,
     shipping_name_key: null, shipping_phone_key: null, shipping_postal_key: null,
+    orderer_key: '', recipient_key: null,
     source: 'import',
   };
   Object.assign(order, orderIdentityColumns(order));
+  Object.assign(order, orderScopeKeys(order));
   const p = rec.payment;
   const payment: PaymentTable | null = p.method === 'card'
     ? {

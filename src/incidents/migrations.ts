@@ -78,4 +78,12 @@ export const migrations: Migrations = {
       await db.schema.createIndex('orders_scope_idx').on('orders').columns(['placed_at', 'customer_id', 'orderer_key', 'recipient_key', 'channel', 'id']).execute();
     },
   },
+  // Orders the external monitor places (issue #5, Layer 3) are no one's data: the scope leaves them
+  // out, and the covering index carries the flag so the counts still read only the index.
+  '0146_scope_idx_monitor': {
+    async up(db: MigrationDb) {
+      await db.schema.dropIndex('orders_scope_idx').execute();
+      await db.schema.createIndex('orders_scope_idx').on('orders').columns(['placed_at', 'customer_id', 'orderer_key', 'recipient_key', 'channel', 'is_monitor', 'id']).execute();
+    },
+  },
 };

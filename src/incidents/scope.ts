@@ -133,6 +133,13 @@ function resolvePerson(key: RawBuilder<unknown>): RawBuilder<unknown> {
     (select 'm:' || c.id from customers c where c.email_key = substr(${key}, 3) order by c.created_at, c.id limit 1), ${key}) else ${key} end`;
 }
 
+/**
+ * Orders anonymised by retention (src/privacy/retention.ts) hold no one's data any more: they have
+ * no member and no orderer key, and count for no person (their card attempts still count as
+ * payments, for the card companies' monitoring).
+ */
+const HAS_PERSON = sql`and (o.customer_id is not null or o.orderer_key is not null)`;
+
 /** The person of an order (`o`): its member, else its orderer key resolved. */
 const orderPerson = sql`case when o.customer_id is not null then 'm:' || o.customer_id else ${resolvePerson(sql`o.orderer_key`)} end`;
 
@@ -167,7 +174,8 @@ function scopeParts(windows: ScopeWindows, opts: ScopeOptions): ScopeParts {
     : sql``;
   return {
     recipients, channels, anyWindow, others, requests: new Map(),
-    channelFilter: channels ? sql`and o.channel in (${sql.join(channels)})` : sql``,
+    // Monitor orders (the external monitor's walks) are never anyone's personal data or card attempts.
+    channelFilter: channels ? sql`and o.is_monitor = 0 and o.channel in (${sql.join(channels)})` : sql`and o.is_monitor = 0`,
     inCard: within(placed, windows.card),
     inPersonal: within(placed, windows.personal),
     inRecipients: within(placed, recipients),
@@ -218,7 +226,7 @@ async function withScopeTables<T>(db: Db, windows: ScopeWindows, opts: ScopeOpti
           case when ${inPersonal} then 1 else 0 end,
           case when ${inRecipients} then 1 else 0 end
         from orders o
-        where ${anyWindow} ${channelFilter}`.execute(conn);
+        where ${anyWindow} ${channelFilter} ${HAS_PERSON}`.execute(conn);
       await sql`create index scope_orders_person on scope_orders (person)`.execute(conn);
       await sql`create index scope_orders_recipient on scope_orders (recipient)`.execute(conn);
       await sql`create temporary table scope_persons (person text primary key, card integer not null, personal integer not null)`.execute(conn);
@@ -265,9 +273,9 @@ async function counts(conn: DbOrTx, windows: ScopeWindows, parts: ScopeParts): P
         from (
           select cid, gk, max(card) as card, max(personal) as personal from (
             select o.customer_id as cid, o.orderer_key as gk, 1 as card, 0 as personal from orders o
-              where ${inCard} ${channelFilter} and exists (select 1 from payments p where p.order_id = o.id)
+              where ${inCard} ${channelFilter} ${HAS_PERSON} and exists (select 1 from payments p where p.order_id = o.id)
             union all
-            select o.customer_id, o.orderer_key, 0, 1 from orders o where ${inPersonal} ${channelFilter}
+            select o.customer_id, o.orderer_key, 0, 1 from orders o where ${inPersonal} ${channelFilter} ${HAS_PERSON}
           ) x group by cid, gk
         ) g
         ${parts.others}

@@ -75,6 +75,8 @@ export const ANONYMISED_ORDER = {
   shipping_name_key: null,
   shipping_phone_key: null,
   shipping_postal_key: null,
+  orderer_key: null,
+  recipient_key: null,
 } as const;
 
 /**

@@ -4,7 +4,7 @@ import { staffCatalogRequestSchema } from '../catalog-requests/form.js';
 import { consentText, LABEL_CSV_HEADER, labelCsvRow, type CatalogRequestFilter } from '../catalog-requests/service.js';
 import { toCsv } from '../shared/csv.js';
 import { jstDate } from '../shared/time.js';
-import { parseForm, text } from '../shared/validation.js';
+import { optionalQueryValue, parseForm, text } from '../shared/validation.js';
 import { emptyForm } from './catalog-views.js';
 import { CatalogRequestEntryPage, CatalogRequestsPage, type ListValues } from './catalog-requests-views.js';
 import type { AdminRouteModule } from './plugin.js';
@@ -14,14 +14,7 @@ const ROLES: ('owner' | 'staff')[] = ['owner', 'staff'];
 const PER_PAGE = 50;
 const ID = /^crq_[0-9A-Z]{16}$/;
 
-/** An optional query value: missing or blank is null; a repeated key fails. */
-function opt<T extends z.ZodType<unknown, string>>(schema: T) {
-  return z
-    .string({ error: 'パラメータの形式が正しくありません。' })
-    .optional()
-    .transform((v) => (v ?? '').trim())
-    .pipe(z.union([z.literal('').transform(() => null), schema]));
-}
+const opt = optionalQueryValue;
 
 const filterShape = {
   status: opt(z.enum(['new', 'sent'], { error: '状態の指定が正しくありません。' })),

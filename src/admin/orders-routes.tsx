@@ -6,7 +6,7 @@ import { B2_HEADER, b2Row, ORDER_CSV_HEADER, orderCsvRows, SAGAWA_HEADER, sagawa
 import { sendPage } from '../web/view.js';
 import { nfkc } from '../shared/jp.js';
 import { addDays, isIsoDate, jstDate } from '../shared/time.js';
-import { parseForm, text, optionalText } from '../shared/validation.js';
+import { optionalQueryValue, optionalText, parseForm, text } from '../shared/validation.js';
 import type { AdminRouteModule } from './plugin.js';
 import { DONE_MESSAGES, Flash, ORDER_STATUSES, OrderDetailView, OrdersListView, PackingSlip, type DoneCode, type EntryInfo, type FilterValues } from './orders-views.js';
 import { PaymentLinkService } from '../payments/links.js';
@@ -20,14 +20,7 @@ const ORDER_ID = /^ord_[0-9A-Z]{16}$/;
 // ---------------------------------------------------------------------------------------------
 // Input schemas. Query strings and forms are untrusted: anything off is a 4xx with a message.
 
-/** An optional query value: missing or blank is null; a repeated key (array) fails the schema. */
-function opt<T extends z.ZodType<unknown, string>>(schema: T) {
-  return z
-    .string({ error: 'パラメータの形式が正しくありません。' })
-    .optional()
-    .transform((v) => (v ?? '').trim())
-    .pipe(z.union([z.literal('').transform(() => null), schema]));
-}
+const opt = optionalQueryValue;
 
 const jstDateParam = (label: string) => z.string().refine(isIsoDate, `${label}は YYYY-MM-DD の形式で指定してください。`);
 

@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { groupBy } from '../shared/collections.js';
 import { PostgresAdapter, sql, type RawBuilder } from 'kysely';
 import type { Db, DbOrTx } from '../db/index.js';
 import type { OrderChannel } from '../checkout/tables.js';
@@ -349,16 +350,6 @@ interface OrderContactRow {
   orderer_address2: string | null;
 }
 
-function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const list = m.get(k);
-    if (list) list.push(item);
-    else m.set(k, [item]);
-  }
-  return m;
-}
 
 function itemsOf(has: { email: boolean; phone: boolean; fax: boolean }): PersonalItem[] {
   const items: PersonalItem[] = ['name', 'address'];

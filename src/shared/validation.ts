@@ -161,6 +161,15 @@ export function parseForm<S extends z.ZodType>(schema: S, body: unknown): ParseR
   return { ok: false, errors };
 }
 
+/** An optional query value: missing or blank is null; a repeated key (array) fails the schema. */
+export function optionalQueryValue<T extends z.ZodType<unknown, string>>(schema: T) {
+  return z
+    .string({ error: 'パラメータの形式が正しくありません。' })
+    .optional()
+    .transform((v) => (v ?? '').trim())
+    .pipe(z.union([z.literal('').transform(() => null), schema]));
+}
+
 /** Query parameters: a bad value is a 400 with the schema's message, never a 500. */
 export function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.output<T> {
   const r = schema.safeParse(query);

@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { groupBy } from '../../shared/collections.js';
 import type { DbOrTx } from '../../db/index.js';
 import type { OrderLineTable, OrderTable } from '../../checkout/tables.js';
 import type { CustomerTable } from '../../customers/tables.js';
@@ -22,16 +23,6 @@ export interface ExportReport {
   orders: number;
 }
 
-function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const list = m.get(k);
-    if (list) list.push(item);
-    else m.set(k, [item]);
-  }
-  return m;
-}
 
 function write(out: Writable, line: string): Promise<void> | null {
   if (out.write(`${line}\n`)) return null;

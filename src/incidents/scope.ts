@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import { groupBy } from '../shared/collections.js';
+import type { OrderTable } from '../checkout/tables.js';
 import { PostgresAdapter, sql, type RawBuilder } from 'kysely';
 import type { Db, DbOrTx } from '../db/index.js';
 import type { OrderChannel } from '../checkout/tables.js';
@@ -333,22 +334,8 @@ export function scopeWithEntries(db: Db, windows: ScopeWindows, opts: ScopeOptio
   });
 }
 
-interface OrderContactRow {
-  person: string;
-  order_id: string;
-  order_number: string;
-  placed_at: string;
-  card: number;
-  personal: number;
-  orderer_name: string;
-  orderer_email: string | null;
-  orderer_phone: string;
-  orderer_fax: string | null;
-  orderer_postal_code: string;
-  orderer_prefecture: string;
-  orderer_address1: string;
-  orderer_address2: string | null;
-}
+type OrderContactRow = { person: string; order_id: string; card: number; personal: number } & Pick<OrderTable,
+  'order_number' | 'placed_at' | 'orderer_name' | 'orderer_email' | 'orderer_phone' | 'orderer_fax' | 'orderer_postal_code' | 'orderer_prefecture' | 'orderer_address1' | 'orderer_address2'>;
 
 
 function itemsOf(has: { email: boolean; phone: boolean; fax: boolean }): PersonalItem[] {

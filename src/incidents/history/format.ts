@@ -64,33 +64,28 @@ const optEmail = optText(254).refine((v) => v === null || /^[^\s@]+@[^\s@]+$/.te
 const yen = z.number().int().min(0).max(10_000_000_000);
 const historyId = reqText(100);
 
+/** What a customer record and an order's orderer both hold (the same fields, the same rules). */
+const PERSON_FIELDS = {
+  name: reqText(100),
+  nameKana: optText(100),
+  email: optEmail,
+  phone,
+  fax: optPhone,
+  postalCode,
+  prefecture,
+  address1: reqText(200),
+  address2: optText(200),
+};
+
 const customerSchema = z.strictObject({
   kind: z.literal('customer'),
   id: historyId,
   registeredAt: instant,
   updatedAt: instant.optional(),
-  name: reqText(100),
-  nameKana: optText(100),
-  email: optEmail,
-  phone,
-  fax: optPhone,
-  postalCode,
-  prefecture,
-  address1: reqText(200),
-  address2: optText(200),
+  ...PERSON_FIELDS,
 });
 
-const ordererSchema = z.strictObject({
-  name: reqText(100),
-  nameKana: optText(100),
-  email: optEmail,
-  phone,
-  fax: optPhone,
-  postalCode,
-  prefecture,
-  address1: reqText(200),
-  address2: optText(200),
-});
+const ordererSchema = z.strictObject(PERSON_FIELDS);
 
 const shippingSchema = z.strictObject({
   name: reqText(100),

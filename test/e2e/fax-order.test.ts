@@ -2,12 +2,9 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
-import { ADMIN_COOKIE } from '../../src/admin/plugin.js';
-import { signedInStaff } from '../helpers/admin.js';
-import { Client } from '../helpers/browser-client.js';
 import { pdfText } from '../helpers/pdf.js';
 import { startTestShop, type TestShop } from '../helpers/shop.js';
-import { launchBrowser, newVisitor, screenshot, skip, type BrowserHandle } from './helpers.js';
+import { launchBrowser, screenshot, staffPage, skip, type BrowserHandle } from './helpers.js';
 
 /**
  * A FAX order paid cash on delivery, in a real Chromium: a staff member types the order from the
@@ -45,17 +42,7 @@ describe('a FAX order paid cash on delivery, with its reply sheet', { skip }, ()
 
   test('staff enter the FAX order with COD, then download its reply sheet from the order page', async () => {
     const staffEmail = 'fax-tantou@example.jp';
-    const { token } = await signedInStaff(shop.shop.services, new Client(shop.url), 'staff', staffEmail);
-    const staffSide = await newVisitor(handle.browser);
-    await staffSide.context.addCookies([{ name: ADMIN_COOKIE, value: token, url: `${shop.url}/admin` }]);
-    const page = staffSide.page;
-    const scriptErrors: string[] = [];
-    page.on('pageerror', (err) => scriptErrors.push(err.message));
-    page.on('dialog', (d) => void d.accept());
-    const cspViolations: string[] = [];
-    page.on('console', (m) => {
-      if (/Content Security Policy|Trusted Type/i.test(m.text())) cspViolations.push(m.text());
-    });
+    const { context: staffContext, page, scriptErrors, cspViolations } = await staffPage(handle.browser, shop, staffEmail);
 
     try {
       // 1. From the order list to the entry page; the sender's FAX number finds nobody yet.
@@ -149,7 +136,7 @@ describe('a FAX order paid cash on delivery, with its reply sheet', { skip }, ()
       assert.deepEqual(scriptErrors, []);
       assert.deepEqual(cspViolations, []);
     } finally {
-      await staffSide.context.close();
+      await staffContext.close();
     }
   });
 });

@@ -1,6 +1,10 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { ADMIN_COOKIE } from '../../src/admin/plugin.js';
+import { signedInStaff } from '../helpers/admin.js';
+import { Client } from '../helpers/browser-client.js';
+import type { TestShop } from '../helpers/shop.js';
 
 /**
  * Helpers for the end-to-end tests: a real Chromium (Debian's, driven by playwright-core), and the
@@ -182,4 +186,23 @@ export async function waitForMail(dir: string, pattern: RegExp, opts: { timeoutM
     }
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/**
+ * A browser page of a staff member already signed in with 2FA (signing in itself is the admin
+ * journey's test), with the page's script errors and CSP/Trusted Types violations collected and
+ * confirmation dialogs accepted.
+ */
+export async function staffPage(browser: Browser, shop: TestShop, email: string): Promise<{ context: BrowserContext; page: Page; scriptErrors: string[]; cspViolations: string[] }> {
+  const { token } = await signedInStaff(shop.shop.services, new Client(shop.url), 'staff', email);
+  const { context, page } = await newVisitor(browser);
+  await context.addCookies([{ name: ADMIN_COOKIE, value: token, url: `${shop.url}/admin` }]);
+  const scriptErrors: string[] = [];
+  page.on('pageerror', (err) => scriptErrors.push(err.message));
+  page.on('dialog', (d) => void d.accept());
+  const cspViolations: string[] = [];
+  page.on('console', (m) => {
+    if (/Content Security Policy|Trusted Type/i.test(m.text())) cspViolations.push(m.text());
+  });
+  return { context, page, scriptErrors, cspViolations };
 }

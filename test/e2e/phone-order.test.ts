@@ -2,11 +2,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
-import { ADMIN_COOKIE } from '../../src/admin/plugin.js';
-import { signedInStaff } from '../helpers/admin.js';
-import { Client } from '../helpers/browser-client.js';
 import { startTestShop, type TestShop } from '../helpers/shop.js';
-import { launchBrowser, newVisitor, screenshot, skip, waitForMail, type BrowserHandle } from './helpers.js';
+import { launchBrowser, newVisitor, screenshot, staffPage, skip, waitForMail, type BrowserHandle } from './helpers.js';
 
 /**
  * A phone order paid by card without anyone hearing the card number, in a real Chromium: a staff
@@ -44,18 +41,7 @@ describe('a phone order paid through a payment link', { skip }, () => {
 
   test('staff enter it, the buyer pays on the provider page from the mailed link, the order is paid', async () => {
     const pspOrigin = new URL(shop.pspUrl).origin;
-    // A staff member already signed in with 2FA (the sign-in itself is the admin journey's test).
-    const { token } = await signedInStaff(shop.shop.services, new Client(shop.url), 'staff', 'denwa-tantou@example.jp');
-    const staffSide = await newVisitor(handle.browser);
-    await staffSide.context.addCookies([{ name: ADMIN_COOKIE, value: token, url: `${shop.url}/admin` }]);
-    const page = staffSide.page;
-    const scriptErrors: string[] = [];
-    page.on('pageerror', (err) => scriptErrors.push(err.message));
-    page.on('dialog', (d) => void d.accept());
-    const cspViolations: string[] = [];
-    page.on('console', (m) => {
-      if (/Content Security Policy|Trusted Type/i.test(m.text())) cspViolations.push(m.text());
-    });
+    const { context: staffContext, page, scriptErrors, cspViolations } = await staffPage(handle.browser, shop, 'denwa-tantou@example.jp');
 
     try {
       // 1. From the order list to the entry page; the caller is not known yet.
@@ -132,7 +118,7 @@ describe('a phone order paid through a payment link', { skip }, () => {
       assert.deepEqual(scriptErrors, []);
       assert.deepEqual(cspViolations, []);
     } finally {
-      await staffSide.context.close();
+      await staffContext.close();
     }
   });
 });
